@@ -1,0 +1,137 @@
+"""Deny by default: every view declares who may use it.
+
+A view is decorated with :func:`allow` naming its audience (``PUBLIC``, ``AUTHENTICATED``,
+``UNIT``, ``OFFICE``, ``CONAC``, ``STAFF`` = office or CONAC). The middleware refuses
+any view that declares nothing (403), sends anonymous visitors of a protected view
+to the login page, and refuses users of the wrong role (403). Objects outside a
+user's jurisdiction are filtered by each model's ``visible_to`` and answer 404.
+
+The Django admin is the one exception: it carries its own staff/superuser checks.
+"""
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.urls import NoReverseMatch, reverse
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+UNIT = "unit"
+OFFICE = "office"
+CONAC = "conac"
+STAFF = "staff"  # office or CONAC staff
+
+AUDIENCES = {PUBLIC, AUTHENTICATED, UNIT, OFFICE, CONAC, STAFF}
+ROLE_AUDIENCES = {
+    UNIT: {"unit"},
+    OFFICE: {"office"},
+    CONAC: {"conac"},
+    STAFF: {"office", "conac"},
+}
+ADMIN_NAMESPACES = {"admin"}
+
+
+def allow(audience):
+    """Declare who may use the decorated view (function or class-based)."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}")
+
+    def decorate(view):
+        view.access_rule = audience
+        return view
+
+    return decorate
+
+
+def rule_of(view_func):
+    rule = getattr(view_func, "access_rule", None)
+    if rule is None and hasattr(view_func, "view_class"):
+        rule = getattr(view_func.view_class, "access_rule", None)
+    return rule
+
+
+def permits(user, audience):
+    if audience == PUBLIC:
+        return True
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if audience == AUTHENTICATED:
+        return True
+    return getattr(user, "role", None) in ROLE_AUDIENCES[audience]
+
+
+class AccessRuleMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is not None and ADMIN_NAMESPACES.intersection(match.namespaces):
+            return None
+        audience = rule_of(view_func)
+        if audience is None:
+            raise PermissionDenied("此页面未声明访问规则")
+        if permits(request.user, audience):
+            return None
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        raise PermissionDenied("您无权访问此页面")
+
+
+# --- Menus --------------------------------------------------------------------------
+# The menus of GLOSSARY.md, per role, letter for letter. An item appears only once
+# its URL exists (``reverse`` succeeds), so features add themselves to the menu.
+MENUS = {
+    "unit": [
+        ("网上名称管理", "域名申请", "registry:domain-apply"),
+        ("网上名称管理", "域名业务管理——我的域名", "registry:my-domains"),
+        ("网上名称管理", "标识申请", "badges:badge-apply"),
+        ("网上名称管理", "标识管理", "badges:badge-manage"),
+        ("", "网站开办审核/资质复核申请", "badges:website-apply"),
+        ("", "网络红页", "badges:redpage-edit"),
+    ],
+    "office": [
+        ("网上名称管理", "待审核域名", "review:office-queue"),
+        ("网上名称管理", "域名查询", "registry:domain-search"),
+        ("网上名称管理", "待缴费域名", "billing:unpaid-charges"),
+        ("用户管理", "申报单位管理/缴费", "registry:unit-list"),
+        ("", "网站开办及标识申请审核", "badges:review-queue"),
+        ("", "汇款管理", "billing:remittance-list"),
+        ("", "对账报表", "billing:reconciliation"),
+    ],
+    "conac": [
+        ("网上名称管理", "待复审域名", "review:conac-queue"),
+        ("网上名称管理", "域名查询", "registry:domain-search"),
+        ("网上名称管理", "解析审核", "registry:dns-review"),
+        ("", "网站开办及标识申请审核", "badges:review-queue"),
+        ("", "认款管理", "billing:remittance-confirm-list"),
+        ("", "对账报表", "billing:reconciliation"),
+    ],
+}
+
+
+def menu_for(user):
+    """The role's menu as [(menu, [(label, url), ...]), ...], features that exist only."""
+    groups = []
+    for menu, item, url_name in MENUS.get(getattr(user, "role", None), []):
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        key = menu or item
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append((item, url))
+        else:
+            groups.append((key, [(item, url)]))
+    return groups
+
+
+def menu(request):
+    """Context processor: the signed-in user's menus."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"menu_groups": []}
+    return {"menu_groups": menu_for(user)}

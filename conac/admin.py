@@ -1,0 +1,32 @@
+from django.contrib import admin
+
+from .models import AuditEntry, Notice
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The audit and notice logs are written by services only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor_label", "action", "object_repr", "from_state", "to_state", "reason"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["object_repr", "actor_label", "reason", "object_id"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "channel", "recipient", "template", "status", "attempts", "sent_at"]
+    list_filter = ["channel", "status", "template"]
+    search_fields = ["recipient", "key", "body"]
+    date_hierarchy = "created_at"

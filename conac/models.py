@@ -1,0 +1,86 @@
+"""The few shared records: the audit log and the notice log."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, when, from which state to which, and why.
+
+    Written by every service that changes state, inside the same transaction,
+    so an entry exists exactly when the change does. Never edited or deleted.
+    """
+
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_label = models.CharField("操作人", max_length=150, blank=True)
+    action = models.CharField("操作", max_length=64)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    target = GenericForeignKey("content_type", "object_id")
+    object_repr = models.CharField("对象", max_length=255)
+    from_state = models.CharField("原状态", max_length=32, blank=True)
+    to_state = models.CharField("新状态", max_length=32, blank=True)
+    reason = models.TextField("原因", blank=True)
+    data = models.JSONField("数据", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "操作记录"
+        verbose_name_plural = "操作记录"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"], name="audit_object_idx")]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+
+class Notice(models.Model):
+    """One SMS or email, from the moment it is queued to its last attempt.
+
+    ``key`` names what the notice is about (object, kind, period); with the
+    channel and recipient it is unique, so the same notice can never be sent twice.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "短信"
+        EMAIL = "email", "邮件"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "待发送"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
+
+    created_at = models.DateTimeField("创建时间", auto_now_add=True, db_index=True)
+    channel = models.CharField("渠道", max_length=8, choices=Channel.choices)
+    recipient = models.CharField("接收人", max_length=254)
+    template = models.CharField("模板", max_length=64)
+    key = models.CharField("通知键", max_length=200)
+    subject = models.CharField("标题", max_length=200, blank=True)
+    body = models.TextField("内容")
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    error = models.TextField("错误", blank=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "通知"
+        verbose_name_plural = "通知"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "channel", "recipient"], name="notice_unique_per_key"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "sent", "failed"]), name="notice_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} → {self.recipient}: {self.template}"

@@ -1,0 +1,101 @@
+"""SMS and email notices.
+
+A service calls :func:`queue` inside its transaction. The notice row is written
+in that transaction, and the sending task is queued only when it commits: a
+rolled-back change sends nothing. The unique (key, channel, recipient) makes a
+second queue of the same notice a no-op.
+
+Texts are templates: ``notices/<template>.sms.txt`` for SMS,
+``notices/<template>.subject.txt`` and ``notices/<template>.email.txt`` for email.
+"""
+
+import logging
+import smtplib
+from datetime import timedelta
+
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from . import sms
+from .models import Notice
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+
+
+def queue(template, *, key, context, sms_to="", email_to=""):
+    """Queue the SMS and/or email ``template`` for the given recipients, once per ``key``."""
+    notices = []
+    if sms_to:
+        body = render_to_string(f"notices/{template}.sms.txt", context).strip()
+        notices.append(_create(Notice.Channel.SMS, sms_to, template, key, "", body))
+    if email_to:
+        subject = " ".join(render_to_string(f"notices/{template}.subject.txt", context).split())
+        body = render_to_string(f"notices/{template}.email.txt", context).strip()
+        notices.append(_create(Notice.Channel.EMAIL, email_to, template, key, subject, body))
+    return [n for n in notices if n is not None]
+
+
+def _create(channel, recipient, template, key, subject, body):
+    try:
+        with transaction.atomic():
+            notice = Notice.objects.create(
+                channel=channel, recipient=recipient, template=template, key=key, subject=subject, body=body
+            )
+    except IntegrityError:
+        return None  # already queued once for this key: never twice
+    from .tasks import send_notice
+
+    # robust: a broker hiccup after commit must not turn a committed change into an error page;
+    # the row stays 待发送 and ``resend_queued_notices`` picks it up.
+    transaction.on_commit(lambda: send_notice.delay(notice.pk), robust=True)
+    return notice
+
+
+def deliver(notice_pk):
+    """Send one queued notice. Raises ``sms.TransientSendError`` to ask for a retry."""
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().get(pk=notice_pk)
+        if notice.status == Notice.Status.SENT:
+            return notice
+        notice.attempts += 1
+        try:
+            if notice.channel == Notice.Channel.SMS:
+                sms.get_backend().send(notice.recipient, notice.body)
+            else:
+                EmailMessage(notice.subject, notice.body, to=[notice.recipient]).send()
+        except (sms.TransientSendError, smtplib.SMTPException, OSError) as exc:
+            notice.error = str(exc)[:2000]
+            notice.status = Notice.Status.FAILED if notice.attempts >= MAX_ATTEMPTS else Notice.Status.QUEUED
+            notice.save(update_fields=["attempts", "error", "status"])
+            raise_after = exc if notice.status == Notice.Status.QUEUED else None
+        except sms.PermanentSendError as exc:
+            notice.error = str(exc)[:2000]
+            notice.status = Notice.Status.FAILED
+            notice.save(update_fields=["attempts", "error", "status"])
+            log.warning("notice %s failed permanently: %s", notice.pk, exc)
+            return notice
+        else:
+            notice.status = Notice.Status.SENT
+            notice.sent_at = timezone.now()
+            notice.error = ""
+            notice.save(update_fields=["attempts", "error", "status", "sent_at"])
+            return notice
+    # The attempt is recorded (committed) before the retry is requested.
+    if raise_after is not None:
+        raise sms.TransientSendError(str(raise_after)) from raise_after
+    return notice
+
+
+def resend_queued(older_than_minutes=10):
+    """Queue again the notices still waiting (e.g. the broker was down at commit)."""
+    from .tasks import send_notice
+
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    pks = list(Notice.objects.filter(status=Notice.Status.QUEUED, created_at__lt=cutoff).values_list("pk", flat=True))
+    for pk in pks:
+        send_notice.delay(pk)
+    return len(pks)

@@ -1,0 +1,177 @@
+"""Views of units and accounts: parse, call one service, render."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from conac.access import AUTHENTICATED, OFFICE, PUBLIC, allow
+from conac.audit import history_of
+
+from .. import services
+from ..forms import ChangeOwnPasswordForm, RegionWidget, RegistrationForm, ResetPasswordForm, UnitDetailForm
+from ..models import Unit, UnitKind, UnitLevel
+
+UNITS_PER_PAGE = 20
+
+
+@allow(PUBLIC)
+def register(request):
+    """新用户注册."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        unit = services.register_unit(
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+            unit_data=form.unit_data(),
+        )
+        request.session["registered_unit"] = str(unit.public_id)
+        return redirect("registry:register-done")
+    return render(request, "registry/register.html", {"form": form})
+
+
+@allow(PUBLIC)
+def register_done(request):
+    public_id = request.session.get("registered_unit")
+    unit = Unit.objects.select_related("office", "region").filter(public_id=public_id).first() if public_id else None
+    if unit is None:
+        return redirect("registry:register")
+    return render(request, "registry/register_done.html", {"unit": unit})
+
+
+@allow(PUBLIC)
+def region_widget(request):
+    """The 所在地区 selects again, after one of them changed (htmx)."""
+    name = request.GET.get("name", "region")
+    if name not in {"region"}:
+        raise Http404
+    widget = RegionWidget()
+    value = widget.with_change(request.GET, name)
+    return render(request, widget.template_name, widget.get_context(name, value, {"id": f"id_{name}"}))
+
+
+@allow(AUTHENTICATED)
+def change_password(request):
+    """修改密码 (own)."""
+    form = ChangeOwnPasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.change_own_password(request.user, new_password=form.cleaned_data["new_password"])
+        update_session_auth_hash(request, user)
+        messages.success(request, "密码已修改。")
+        return redirect("home")
+    return render(request, "registry/change_password.html", {"form": form})
+
+
+@allow(OFFICE)
+def unit_list(request):
+    """用户管理——申报单位管理/缴费: the office's units; 详细信息 opens on the right."""
+    office = request.user.office
+    q = request.GET.get("q", "").strip()
+    include_lower = request.GET.get("lower") == "1"
+    units = Unit.objects.visible_to(request.user) if include_lower else Unit.objects.filter(office=office)
+    if q:
+        units = units.filter(Q(name__icontains=q) | Q(credit_code__icontains=q.upper()) | Q(account__username=q))
+    kind = request.GET.get("kind", "")
+    if kind in UnitKind.values:
+        units = units.filter(kind=kind)
+    units = units.select_related("region", "office", "account").order_by("name", "id")
+    page = Paginator(units, UNITS_PER_PAGE).get_page(request.GET.get("page"))
+    selected = request.GET.get("unit")
+    context = {
+        "page": page,
+        "q": q,
+        "kind": kind,
+        "lower": include_lower,
+        "kinds": UnitKind.choices,
+        "selected": selected,
+    }
+    if selected:
+        unit = _visible_unit_or_404(request.user, selected)
+        context.update(_detail_context(request, unit))
+    return render(request, "registry/unit_list.html", context)
+
+
+@allow(OFFICE)
+def unit_detail(request, public_id):
+    """详细信息 (htmx panel, or a whole page without JavaScript): 修改 and 重置密码."""
+    unit = _visible_unit_or_404(request.user, public_id)
+    form = reset_form = None
+    if request.method == "POST":
+        if not _is_editable(request.user, unit):
+            raise Http404
+        if request.POST.get("action") == "reset":
+            reset_form = ResetPasswordForm(request.POST)
+            if reset_form.is_valid():
+                try:
+                    services.reset_unit_password(
+                        unit, new_password=reset_form.cleaned_data["new_password"], actor=request.user
+                    )
+                except services.TransitionError as exc:
+                    reset_form.add_error(None, str(exc))
+                else:
+                    messages.success(request, "密码已重置，已通知该单位联系人。")
+                    return _back_to_detail(request, unit)
+        else:
+            form = UnitDetailForm(request.POST, instance=Unit.objects.get(pk=unit.pk))
+            if form.is_valid():
+                try:
+                    services.update_unit(
+                        unit,
+                        unit_data=form.unit_data(),
+                        new_password=form.cleaned_data.get("new_password", ""),
+                        actor=request.user,
+                    )
+                except services.TransitionError as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    messages.success(
+                        request,
+                        "单位信息已修改，密码已重置。" if form.cleaned_data.get("new_password") else "单位信息已修改。",
+                    )
+                    return _back_to_detail(request, unit)
+    context = _detail_context(request, unit, form=form, reset_form=reset_form)
+    return render(request, _detail_template(request), context)
+
+
+def _visible_unit_or_404(user, public_id):
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError:
+        raise Http404 from None
+    return get_object_or_404(
+        Unit.objects.visible_to(user).select_related("region", "office", "account"), public_id=public_id
+    )
+
+
+def _is_editable(user, unit):
+    return Unit.objects.editable_by(user).filter(pk=unit.pk).exists()
+
+
+def _detail_context(request, unit, form=None, reset_form=None):
+    editable = _is_editable(request.user, unit)
+    return {
+        "unit": unit,
+        "editable": editable,
+        "detail_form": form or (UnitDetailForm(instance=unit) if editable else None),
+        "reset_form": reset_form,
+        "history": history_of(unit)[:20],
+        "levels": UnitLevel,
+    }
+
+
+def _detail_template(request):
+    return "registry/partials/unit_detail.html" if request.htmx else "registry/unit_detail_page.html"
+
+
+def _back_to_detail(request, unit):
+    url = reverse("registry:unit-detail", args=[unit.public_id])
+    if request.htmx:
+        return redirect(url)
+    return redirect(f"{reverse('registry:unit-list')}?unit={unit.public_id}")

@@ -1,0 +1,40 @@
+// A submit button is disabled once clicked, so a double click sends one request.
+(function () {
+  function guard(form, submitter) {
+    if (form.dataset.submitting === "1") return false;
+    form.dataset.submitting = "1";
+    var buttons = form.querySelectorAll("button[type=submit], input[type=submit]");
+    buttons.forEach(function (b) { b.disabled = true; });
+    if (submitter && submitter.name) {
+      // Keep the clicked button's name/value in the request although it is now disabled.
+      var hidden = document.createElement("input");
+      hidden.type = "hidden"; hidden.name = submitter.name; hidden.value = submitter.value;
+      form.appendChild(hidden);
+    }
+    return true;
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.hasAttribute("hx-post") || form.hasAttribute("hx-get")) return; // htmx handles its own
+    if (!guard(form, event.submitter)) event.preventDefault();
+  });
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var el = event.detail.elt;
+    if (el.tagName === "FORM") {
+      el.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+    }
+  });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var el = event.detail.elt;
+    if (el.tagName === "FORM" && document.body.contains(el)) {
+      el.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
+    }
+  });
+  // Clicking a row opens its detail panel.
+  document.addEventListener("click", function (event) {
+    var row = event.target.closest("tr[data-href]");
+    if (!row || event.target.closest("a, button, input, label")) return;
+    var link = row.querySelector("a.row-link");
+    if (link) link.click();
+  });
+})();
