@@ -94,7 +94,7 @@ MENUS = {
         ("", "网络红页", "badges:redpage-edit"),
     ],
     "office": [
-        ("网上名称管理", "待审核域名", "review:office-queue"),
+        ("网上名称管理", "待审核域名", "registry:domain-office-queue"),
         ("网上名称管理", "域名查询", "registry:domain-search"),
         ("网上名称管理", "待缴费域名", "billing:unpaid-charges"),
         ("用户管理", "申报单位管理/缴费", "registry:unit-list"),
@@ -103,7 +103,7 @@ MENUS = {
         ("", "对账报表", "billing:reconciliation"),
     ],
     "conac": [
-        ("网上名称管理", "待复审域名", "review:conac-queue"),
+        ("网上名称管理", "待复审域名", "registry:domain-conac-queue"),
         ("网上名称管理", "域名查询", "registry:domain-search"),
         ("网上名称管理", "解析审核", "registry:dns-review"),
         ("", "网站开办及标识申请审核", "badges:review-queue"),

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "conac",
+    "review",
     "registry",
 ]
 

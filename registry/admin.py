@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Office, Region, Unit, User
+from .models import Domain, Office, Region, ReservedName, Unit, User
 
 
 @admin.register(Region)
@@ -49,3 +49,32 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = BaseUserAdmin.fieldsets + (("角色与所属", {"fields": ("role", "office", "unit")}),)
     add_fieldsets = BaseUserAdmin.add_fieldsets + (("角色与所属", {"fields": ("role", "office", "unit")}),)
     list_select_related = ["office", "unit"]
+
+
+@admin.register(Domain)
+class DomainAdmin(admin.ModelAdmin):
+    """Domains change state only through the services: here everything is read-only."""
+
+    list_display = ["label", "suffix", "alabel", "unit", "office", "status", "years", "expires_on", "submitted_at"]
+    list_filter = ["status", "suffix", "office__parent"]
+    search_fields = ["label", "alabel", "unit__name", "unit__credit_code"]
+    list_select_related = ["unit", "office"]
+    date_hierarchy = "submitted_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReservedName)
+class ReservedNameAdmin(admin.ModelAdmin):
+    """保留名称: kept by CONAC; nobody may apply for these names or their variants."""
+
+    list_display = ["label", "suffix", "note", "created_at"]
+    list_filter = ["suffix"]
+    search_fields = ["label", "note"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts
+from .views import accounts, domains
 
 app_name = "registry"
 
@@ -11,4 +11,14 @@ urlpatterns = [
     path("account/password/", accounts.change_password, name="change-password"),
     path("units/", accounts.unit_list, name="unit-list"),
     path("units/<uuid:public_id>/", accounts.unit_detail, name="unit-detail"),
+    path("domains/apply/", domains.domain_apply, name="domain-apply"),
+    path("domains/mine/", domains.my_domains, name="my-domains"),
+    path("domains/search/", domains.domain_search, name="domain-search"),
+    path("domains/search/export/", domains.domain_export, name="domain-export"),
+    path("domains/delete/", domains.domain_delete, name="domain-delete"),
+    path("domains/review/office/", domains.office_queue, name="domain-office-queue"),
+    path("domains/review/conac/", domains.conac_queue, name="domain-conac-queue"),
+    path("domains/review/decide/", domains.review_decide, name="domain-review-decide"),
+    path("domains/<uuid:public_id>/", domains.domain_detail, name="domain-detail"),
+    path("domains/<uuid:public_id>/resubmit/", domains.domain_resubmit, name="domain-resubmit"),
 ]

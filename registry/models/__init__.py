@@ -1,3 +1,17 @@
+from .domains import LIVE_STATES, TRANSITIONS, Domain, DomainStatus, ReservedName
 from .organisations import LEVEL_REGION, Office, Region, Unit, UnitKind, UnitLevel, User
 
-__all__ = ["LEVEL_REGION", "Office", "Region", "Unit", "UnitKind", "UnitLevel", "User"]
+__all__ = [
+    "LEVEL_REGION",
+    "LIVE_STATES",
+    "TRANSITIONS",
+    "Domain",
+    "DomainStatus",
+    "Office",
+    "Region",
+    "ReservedName",
+    "Unit",
+    "UnitKind",
+    "UnitLevel",
+    "User",
+]

@@ -1,0 +1,157 @@
+"""Domains (.政务 / .公益 names) and their lifecycle, and the reserved-names list."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from review.models import Reviewable
+
+from .organisations import User
+
+
+class DomainStatus(models.TextChoices):
+    PENDING_LOCAL = "pending_local", "待审核"
+    PENDING_CONAC = "pending_conac", "待复审"
+    REJECTED = "rejected", "审核不通过"
+    AWAITING_PAYMENT = "awaiting_payment", "待缴费"
+    FEE_MARKED = "fee_marked", "已收费"
+    ACTIVATING = "activating", "待生效"
+    ACTIVE = "active", "注册成功"
+    EXPIRED = "expired", "已过期"
+    DELETED = "deleted", "已删除"
+
+
+S = DomainStatus
+
+# The whole workflow at a glance: (from, to) → who may take the step.
+# Review steps are taken by the review engine (review.services), the rest by services.
+TRANSITIONS = {
+    (S.PENDING_LOCAL, S.PENDING_CONAC): "office",  # 编办 审核通过
+    (S.PENDING_LOCAL, S.REJECTED): "office",  # 编办 审核不通过
+    (S.PENDING_CONAC, S.AWAITING_PAYMENT): "conac",  # CONAC 审核通过
+    (S.PENDING_CONAC, S.REJECTED): "conac",  # CONAC 审核不通过
+    (S.REJECTED, S.PENDING_LOCAL): "unit",  # 重新提交
+    **{(state, S.DELETED): "office" for state in S if state != S.DELETED},  # 删除域名
+}
+
+# States in which a name is taken: no other application may use it.
+LIVE_STATES = [s for s in S if s not in (S.REJECTED, S.DELETED)]
+
+
+def allowed(from_state, to_state, role):
+    return TRANSITIONS.get((from_state, to_state)) == role
+
+
+class DomainQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A unit its own domains; an office its units' and, read-only, those below; CONAC all."""
+        role = getattr(user, "role", None)
+        if role == User.Role.CONAC:
+            return self
+        if role == User.Role.OFFICE and user.office_id:
+            prefix = user.office.scope_prefix
+            return self.filter(office__code__startswith=prefix) if prefix else self
+        if role == User.Role.UNIT and user.unit_id:
+            return self.filter(unit_id=user.unit_id)
+        return self.none()
+
+    def live(self):
+        return self.filter(status__in=LIVE_STATES)
+
+
+class Domain(Reviewable):
+    """A name applied for by a unit: Unicode label + suffix, with its A-label beside it."""
+
+    STATE_PENDING_OFFICE = S.PENDING_LOCAL
+    STATE_PENDING_CONAC = S.PENDING_CONAC
+    STATE_REJECTED = S.REJECTED
+    STATE_PASSED = S.AWAITING_PAYMENT
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    unit = models.ForeignKey("registry.Unit", verbose_name="申报单位", on_delete=models.PROTECT, related_name="domains")
+    # The reviewing office, copied from the unit: scoping and queues filter on it.
+    office = models.ForeignKey(
+        "registry.Office", verbose_name="同级编办", on_delete=models.PROTECT, related_name="domains"
+    )
+    label = models.CharField("域名", max_length=63)
+    alabel = models.CharField("英文编码（A-label）", max_length=63)
+    suffix = models.CharField("域名后缀", max_length=16)
+    years = models.PositiveSmallIntegerField("注册年限")
+    status = models.CharField("状态", max_length=20, choices=DomainStatus.choices, default=S.PENDING_LOCAL)
+    registered_on = models.DateField("注册日期", null=True, blank=True)
+    expires_on = models.DateField("到期时间", null=True, blank=True)
+    deleted_at = models.DateTimeField("删除时间", null=True, blank=True)
+    delete_reason = models.TextField("删除原因", blank=True)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = DomainQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "域名"
+        verbose_name_plural = "域名"
+        ordering = ["-id"]
+        constraints = [
+            # No two live domains with the same name; rejected and deleted ones don't block.
+            models.UniqueConstraint(
+                fields=["label", "suffix"],
+                condition=~Q(status__in=["rejected", "deleted"]),
+                name="unique_live_domain_name",
+            ),
+            models.CheckConstraint(condition=Q(status__in=[s.value for s in S]), name="domain_status_valid"),
+            models.CheckConstraint(condition=Q(years__gte=1, years__lte=10), name="domain_years_1_to_10"),
+        ]
+        indexes = [
+            models.Index(fields=["office", "status", "submitted_at"], name="domain_office_queue_idx"),
+            models.Index(fields=["status", "submitted_at"], name="domain_status_queue_idx"),
+            models.Index(fields=["expires_on", "id"], name="domain_expiry_idx"),
+            models.Index(fields=["office", "expires_on", "id"], name="domain_office_expiry_idx"),
+            models.Index(fields=["alabel"], name="domain_alabel_idx"),
+            models.Index(fields=["unit", "status"], name="domain_unit_idx"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self):
+        return f"{self.label}{self.suffix}"
+
+    @property
+    def full_alabel(self):
+        from ..names import SUFFIXES
+
+        return f"{self.alabel}.{SUFFIXES.get(self.suffix, '')}"
+
+    @property
+    def is_live(self):
+        return self.status in LIVE_STATES
+
+    def on_review_passed(self, tier, actor):
+        from ..domain_services import domain_review_passed
+
+        domain_review_passed(self, tier, actor)
+
+    def on_review_rejected(self, tier, actor, opinion):
+        from ..domain_services import domain_review_rejected
+
+        domain_review_rejected(self, tier, actor, opinion)
+
+
+class ReservedName(models.Model):
+    """A name CONAC keeps back: nobody may apply for it (under one suffix, or all)."""
+
+    label = models.CharField("保留名称", max_length=63, help_text="中文名称（不含后缀）")
+    suffix = models.CharField("域名后缀", max_length=16, blank=True, help_text="留空表示所有后缀")
+    note = models.CharField("说明", max_length=200, blank=True)
+    created_at = models.DateTimeField("添加时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "保留名称"
+        verbose_name_plural = "保留名称"
+        ordering = ["label"]
+        constraints = [models.UniqueConstraint(fields=["label", "suffix"], name="unique_reserved_name")]
+
+    def __str__(self):
+        return f"{self.label}{self.suffix or '（所有后缀）'}"

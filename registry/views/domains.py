@@ -1,0 +1,252 @@
+"""Domain pages: 域名申请 and 我的域名 (unit), 待审核域名 / 待复审域名 (reviewers),
+域名查询 with 删除域名 and 导出Excel (编办, CONAC), and each domain's own page."""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from conac.access import AUTHENTICATED, CONAC, OFFICE, STAFF, UNIT, allow
+from conac.audit import history_of
+from review import services as review
+from review.models import CommonReason, Tier
+
+from .. import domain_queries, domain_services
+from ..domain_forms import DeleteDomainsForm, DomainApplicationForm, DomainSearchForm, ReviewDecisionForm
+from ..models import Domain, DomainStatus
+
+PER_PAGE = 20
+
+
+def _domain_or_404(user, public_id, queryset=None):
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError:
+        raise Http404 from None
+    queryset = queryset if queryset is not None else Domain.objects.all()
+    return get_object_or_404(
+        queryset.visible_to(user).select_related("unit", "unit__region", "office"), public_id=public_id
+    )
+
+
+@allow(UNIT)
+def domain_apply(request):
+    """网上名称管理——域名申请: apply, and see every application with its state and 不通过原因."""
+    unit = request.user.unit
+    form = DomainApplicationForm(request.POST or None, unit=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            domain = domain_services.submit_domain_application(
+                unit,
+                label=form.cleaned_data["label"],
+                suffix=form.cleaned_data["suffix"],
+                years=form.cleaned_data["years"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"域名“{domain.full_name}”已提交，等待{unit.office.name}审核。")
+            return redirect("registry:domain-apply")
+    applications = Domain.objects.filter(unit=unit).exclude(status=DomainStatus.DELETED).order_by("-submitted_at")
+    return render(
+        request, "registry/domain_apply.html", {"form": form, "applications": applications[:200], "unit": unit}
+    )
+
+
+@allow(UNIT)
+def domain_resubmit(request, public_id):
+    """Edit a rejected application and submit it again (the manual's FAQ 一)."""
+    domain = _domain_or_404(request.user, public_id)
+    if domain.status != DomainStatus.REJECTED:
+        messages.error(request, f"只有审核不通过的申请可以修改后重新提交（当前状态：{domain.get_status_display()}）。")
+        return redirect("registry:domain-apply")
+    initial = {"label": domain.label, "suffix": domain.suffix, "years": domain.years}
+    form = DomainApplicationForm(request.POST or None, unit=domain.unit, exclude_pk=domain.pk, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            domain = domain_services.resubmit_domain_application(
+                domain,
+                label=form.cleaned_data["label"],
+                suffix=form.cleaned_data["suffix"],
+                years=form.cleaned_data["years"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except review.ReviewError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"域名“{domain.full_name}”已重新提交，等待同级编办审核。")
+            return redirect("registry:domain-apply")
+    return render(
+        request,
+        "registry/domain_resubmit.html",
+        {"form": form, "domain": domain, "decisions": review.decisions_of(domain)},
+    )
+
+
+@allow(UNIT)
+def my_domains(request):
+    """网上名称管理——域名业务管理——我的域名."""
+    domains = Domain.objects.filter(unit=request.user.unit).order_by("-id")
+    page = Paginator(domains, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "registry/my_domains.html", {"page": page})
+
+
+@allow(AUTHENTICATED)
+def domain_detail(request, public_id):
+    """One domain with its review decisions and 办理记录 (anyone whose scope holds it)."""
+    domain = _domain_or_404(request.user, public_id)
+    return render(
+        request,
+        "registry/domain_detail.html",
+        {"domain": domain, "decisions": review.decisions_of(domain), "history": history_of(domain)},
+    )
+
+
+# --- Review queues --------------------------------------------------------------------
+
+
+@allow(OFFICE)
+def office_queue(request):
+    """网上名称管理——待审核域名: the office's own units' applications."""
+    return _queue(request, title="待审核域名", flag_overdue=True)
+
+
+@allow(CONAC)
+def conac_queue(request):
+    """网上名称管理——待复审域名: every application the offices passed."""
+    return _queue(request, title="待复审域名", flag_overdue=False)
+
+
+def _queue(request, *, title, flag_overdue, form=None):
+    pending = review.queue_for(Domain.objects.all(), request.user)
+    pending = pending.select_related("unit", "unit__region", "office").order_by("submitted_at", "id")
+    page = Paginator(pending, PER_PAGE).get_page(request.GET.get("page"))
+    rows = domain_queries.queue_rows(page.object_list, flag_overdue=flag_overdue)
+    return render(
+        request,
+        "registry/domain_queue.html",
+        {
+            "title": title,
+            "page": page,
+            "rows": rows,
+            "form": form or ReviewDecisionForm(),
+            "reasons": list(CommonReason.objects.filter(is_active=True)),
+            "tier": review.tier_of(request.user),
+            "deadline": domain_queries.OFFICE_DEADLINE_WORKDAYS,
+        },
+    )
+
+
+@allow(STAFF)
+@require_POST
+def review_decide(request):
+    """审核通过 / 审核不通过 for the ticked rows, each its own decision."""
+    tier = review.tier_of(request.user)
+    queue_url = reverse("registry:domain-office-queue" if tier == Tier.OFFICE else "registry:domain-conac-queue")
+    form = ReviewDecisionForm(request.POST)
+    if not form.is_valid():
+        title = "待审核域名" if tier == Tier.OFFICE else "待复审域名"
+        return _queue(request, title=title, flag_overdue=tier == Tier.OFFICE, form=form)
+    domains = Domain.objects.visible_to(request.user).filter(public_id__in=form.cleaned_data["ids"])
+    decided, refused = [], []
+    for domain in domains.order_by("submitted_at", "id"):
+        try:
+            if form.cleaned_data["action"] == "approve":
+                review.approve(domain, actor=request.user, opinion=form.cleaned_data["opinion"])
+            else:
+                review.reject(domain, actor=request.user, opinion=form.cleaned_data["opinion"])
+            decided.append(domain.full_name)
+        except review.ReviewError as exc:
+            refused.append(f"{domain.full_name}：{exc}")
+    missing = len(form.cleaned_data["ids"]) - len(decided) - len(refused)
+    verb = "审核通过" if form.cleaned_data["action"] == "approve" else "审核不通过"
+    if decided:
+        messages.success(
+            request, f"已{verb} {len(decided)} 个域名：{'、'.join(decided[:10])}{' 等' if len(decided) > 10 else ''}"
+        )
+    for line in refused:
+        messages.error(request, line)
+    if missing > 0:
+        messages.error(request, f"{missing} 个所选域名不存在或不在您的审核范围内。")
+    return redirect(queue_url)
+
+
+# --- 域名查询 --------------------------------------------------------------------------
+
+
+@allow(STAFF)
+def domain_search(request):
+    """网上名称管理——域名查询 (编办: its units, and below read-only; CONAC: all)."""
+    form = DomainSearchForm(request.GET or None)
+    domains = Domain.objects.none()
+    searched = form.is_bound and form.is_valid()
+    if searched:
+        domains = domain_queries.search(Domain.objects.visible_to(request.user), form.cleaned_data)
+    elif not form.is_bound:
+        domains = Domain.objects.visible_to(request.user).order_by("-id")
+    page = Paginator(domains.select_related("unit", "office"), PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "registry/domain_search.html",
+        {
+            "form": form,
+            "page": page,
+            "delete_form": DeleteDomainsForm(),
+            "can_delete": request.user.role == "office",
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@allow(STAFF)
+def domain_export(request):
+    """导出Excel: every row of the current 域名查询, streamed from a temporary file."""
+    form = DomainSearchForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, "查询条件有误，请修改后再导出。")
+        return redirect(f"{reverse('registry:domain-search')}?{request.GET.urlencode()}")
+    domains = domain_queries.search(Domain.objects.visible_to(request.user), form.cleaned_data)
+    handle = domain_queries.export_xlsx(domains)
+    filename = f"域名查询-{timezone.localdate():%Y%m%d}.xlsx"
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@allow(OFFICE)
+@require_POST
+def domain_delete(request):
+    """删除域名 for the ticked rows, with a reason; the domains stay in history."""
+    form = DeleteDomainsForm(request.POST)
+    back = request.POST.get("next") or reverse("registry:domain-search")
+    if not back.startswith("/"):
+        back = reverse("registry:domain-search")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    deleted, refused = [], []
+    for domain in Domain.objects.visible_to(request.user).filter(public_id__in=form.cleaned_data["ids"]):
+        try:
+            domain_services.delete_domain(domain, reason=form.cleaned_data["reason"], actor=request.user)
+            deleted.append(domain.full_name)
+        except domain_services.DomainError as exc:
+            refused.append(str(exc))
+    if deleted:
+        messages.success(request, f"已删除 {len(deleted)} 个域名：{'、'.join(deleted[:10])}")
+    for line in refused:
+        messages.error(request, line)
+    return redirect(back)
