@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEntry, Notice
+from .models import AuditEntry, Notice, WorkdayException
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -30,3 +30,12 @@ class NoticeAdmin(ReadOnlyAdmin):
     list_filter = ["channel", "status", "template"]
     search_fields = ["recipient", "key", "body"]
     date_hierarchy = "created_at"
+
+
+@admin.register(WorkdayException)
+class WorkdayExceptionAdmin(admin.ModelAdmin):
+    list_display = ["date", "is_workday", "note", "updated_at"]
+    list_filter = ["is_workday"]
+    search_fields = ["note", "date"]
+    date_hierarchy = "date"
+    ordering = ["-date"]

@@ -84,3 +84,26 @@ class Notice(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} → {self.recipient}: {self.template}"
+
+
+class WorkdayException(models.Model):
+    """A day on which the official calendar is overridden by an administrator.
+
+    ``chinesecalendar`` only knows the years the State Council has published;
+    when a new year's 放假安排 comes out before the package is updated, or a
+    local 调休 applies, the administrator records it here and it wins over the
+    package (see ``conac.workdays``).
+    """
+
+    date = models.DateField("日期", unique=True)
+    is_workday = models.BooleanField("是否工作日", help_text="勾选：当天上班（如调休补班）；不勾选：当天放假。")
+    note = models.CharField("说明", max_length=200, blank=True)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "工作日调整"
+        verbose_name_plural = "工作日调整"
+        ordering = ["-date"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {'上班' if self.is_workday else '放假'}"

@@ -32,7 +32,10 @@ class RegionWidget(forms.Widget):
 
     def with_change(self, data, name):
         """The values after select ``{name}_changed`` changed: deeper choices are dropped."""
-        changed = int(data.get(f"{name}_changed", self.depth))
+        try:
+            changed = int(data.get(f"{name}_changed", self.depth))
+        except (TypeError, ValueError):
+            changed = self.depth  # a tampered parameter: keep every choice, never a 500
         kept = {f"{name}_{i}": data.get(f"{name}_{i}", "") for i in range(min(changed + 1, self.depth))}
         return self.value_from_datadict(kept, None, name)
 
@@ -92,6 +95,9 @@ class UnitFieldsForm(forms.ModelForm):
             field.label_suffix = "*"
         for name in ("kind", "level"):
             self.fields[name].error_messages["required"] = f"请选择{self.fields[name].label}。"
+            self.fields[name].error_messages["invalid_choice"] = f"请选择有效的{self.fields[name].label}。"
+        # Django's own zh-hans text mixes in English ("Email 地址").
+        self.fields["contact_email"].error_messages["invalid"] = "请输入有效的电子邮箱地址。"
         if self.instance.pk:
             self.initial["contact_mobile"] = self.instance.contact_mobile_display
         self.fields["credit_code"].widget.attrs.update({"maxlength": 18, "autocomplete": "off"})

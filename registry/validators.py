@@ -4,9 +4,11 @@ Each raises ``ValidationError`` with a Chinese message a user can act on.
 """
 
 import re
+from datetime import date
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 # GB 32100-2015: the 31 characters of the code, value = index (no I, O, S, V, Z).
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -95,7 +97,8 @@ def credit_code_category(code):
 
 ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
 ID_CHECK = "10X98765432"
-ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+# ASCII only: a bare \d would also accept full-width digits such as "１".
+ID_PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
 def normalize_id_number(value):
@@ -106,12 +109,12 @@ def validate_id_number(value):
     number = normalize_id_number(value)
     if not ID_PATTERN.match(number):
         raise ValidationError("身份证号应为18位：前17位为数字，最后一位为数字或X。", code="format")
-    from datetime import date
-
     try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        birthdate = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise ValidationError("身份证号中的出生日期无效。", code="birthdate") from None
+    if birthdate > timezone.localdate():
+        raise ValidationError("身份证号中的出生日期无效。", code="birthdate")
     total = sum(int(c) * w for c, w in zip(number[:17], ID_WEIGHTS, strict=True))
     if ID_CHECK[total % 11] != number[17]:
         raise ValidationError("身份证号校验位不正确，请核对后重新输入。", code="checksum")
@@ -137,7 +140,8 @@ def display_mobile(e164):
     return e164[3:] if e164.startswith("+86") else e164
 
 
-PASSWORD_PATTERN = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z\d]{8,16}$")
+# Half-width only: a bare \d would also accept full-width digits such as "１".
+PASSWORD_PATTERN = re.compile(r"^(?=.*[A-Za-z])(?=.*[0-9])[A-Za-z0-9]{8,16}$")
 PASSWORD_RULE = "密码必须是8-16位半角英文和数字混合。"
 
 

@@ -107,7 +107,9 @@ class Domain(Reviewable):
             models.Index(fields=["status", "submitted_at"], name="domain_status_queue_idx"),
             models.Index(fields=["expires_on", "id"], name="domain_expiry_idx"),
             models.Index(fields=["office", "expires_on", "id"], name="domain_office_expiry_idx"),
-            models.Index(fields=["alabel"], name="domain_alabel_idx"),
+            # Prefix search (域名查询 by a name's beginning) on PostgreSQL needs pattern ops.
+            models.Index(fields=["label"], name="domain_label_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["alabel"], name="domain_alabel_prefix_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["unit", "status"], name="domain_unit_idx"),
         ]
 

@@ -5,6 +5,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,13 +28,21 @@ def register(request):
         return redirect("home")
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        unit = services.register_unit(
-            username=form.cleaned_data["username"],
-            password=form.cleaned_data["password"],
-            unit_data=form.unit_data(),
-        )
-        request.session["registered_unit"] = str(unit.public_id)
-        return redirect("registry:register-done")
+        try:
+            unit = services.register_unit(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                unit_data=form.unit_data(),
+            )
+        except IntegrityError:
+            # A simultaneous registration (a double click) took the username or credit code
+            # after the form checked it: validate again so the clash shows at its field.
+            form = RegistrationForm(request.POST)
+            if form.is_valid():
+                form.add_error(None, "提交未成功，请稍后重试。")
+        else:
+            request.session["registered_unit"] = str(unit.public_id)
+            return redirect("registry:register-done")
     return render(request, "registry/register.html", {"form": form})
 
 
@@ -130,6 +139,11 @@ def unit_detail(request, public_id):
                     )
                 except services.TransitionError as exc:
                     form.add_error(None, str(exc))
+                except IntegrityError:
+                    # Another unit took the credit code after the form checked it.
+                    form = UnitDetailForm(request.POST, instance=Unit.objects.get(pk=unit.pk))
+                    if form.is_valid():
+                        form.add_error(None, "提交未成功，请稍后重试。")
                 else:
                     messages.success(
                         request,
