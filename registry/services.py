@@ -4,7 +4,7 @@ from django.db import transaction
 
 from conac import audit, notices
 
-from .models import Unit, User
+from .models import Domain, Unit, User
 
 UNIT_FIELDS = (
     "name", "kind", "credit_code", "region", "level", "address", "leader", "contact",
@@ -50,11 +50,15 @@ def update_unit(unit, *, unit_data, actor, new_password=""):
     with transaction.atomic():
         unit = Unit.objects.select_for_update().get(pk=unit.pk)
         before = {f: _plain(getattr(unit, f)) for f in UNIT_FIELDS}
+        before_office_id = unit.office_id
         for field in UNIT_FIELDS:
             setattr(unit, field, unit_data.get(field, ""))
         _require_complete(unit)
         unit.office = Unit.reviewing_office_for(unit.level, unit.region)
         unit.save()
+        if before_office_id != unit.office_id:
+            # Applications nobody has reviewed yet go to the unit's new 同级编办.
+            unit.domains.filter(status=Domain.STATE_PENDING_OFFICE).update(office=unit.office)
         after = {f: _plain(getattr(unit, f)) for f in UNIT_FIELDS}
         changed = {f: [before[f], after[f]] for f in UNIT_FIELDS if before[f] != after[f]}
         audit.record(unit, "修改单位信息", actor=actor, data={"changed": changed})

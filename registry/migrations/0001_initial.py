@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
                 ('address', models.CharField(max_length=200, verbose_name='单位地址')),
                 ('leader', models.CharField(max_length=50, verbose_name='负责人')),
                 ('contact', models.CharField(max_length=50, verbose_name='联系人')),
-                ('contact_mobile', models.CharField(help_text='E.164', max_length=20, verbose_name='联系人手机')),
+                ('contact_mobile', models.CharField(max_length=20, verbose_name='联系人手机')),
                 ('contact_email', models.EmailField(max_length=254, verbose_name='联系人邮箱')),
                 ('office_phone', models.CharField(blank=True, max_length=30, verbose_name='办公电话')),
                 ('handler', models.CharField(max_length=50, verbose_name='经办人')),

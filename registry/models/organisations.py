@@ -149,7 +149,7 @@ class Unit(models.Model):
     address = models.CharField("单位地址", max_length=200)
     leader = models.CharField("负责人", max_length=50)
     contact = models.CharField("联系人", max_length=50)
-    contact_mobile = models.CharField("联系人手机", max_length=20, help_text="E.164")
+    contact_mobile = models.CharField("联系人手机", max_length=20)  # stored as E.164 (+86…)
     contact_email = models.EmailField("联系人邮箱")
     office_phone = models.CharField("办公电话", max_length=30, blank=True)
     handler = models.CharField("经办人", max_length=50)

@@ -1,13 +1,16 @@
 from django.core.management.base import BaseCommand
 
 from registry.demo import seed_accounts_and_units
+from registry.demo_domains import seed_domains, seed_review_settings
 from registry.regions import load_regions
 
 
 class Command(BaseCommand):
-    help = "载入演示数据：演示账号与各级编办下的演示单位（可重复运行，已有的不再改动）"
+    help = "载入演示数据：演示账号、各级编办下的演示单位和各状态的域名（可重复运行，已有的不再改动）"
 
     def handle(self, *args, **options):
         load_regions()
         created = seed_accounts_and_units()
-        self.stdout.write(f"演示数据：新建 {created} 个账号/单位")
+        settings_created = seed_review_settings()
+        domains = seed_domains()
+        self.stdout.write(f"演示数据：新建 {created} 个账号/单位，{settings_created} 条审核设置，{domains} 个域名")
