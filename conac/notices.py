@@ -50,7 +50,7 @@ def _create(channel, recipient, template, key, subject, body):
     from .tasks import send_notice
 
     # robust: a broker hiccup after commit must not turn a committed change into an error page;
-    # the row stays 待发送 and ``resend_queued_notices`` picks it up.
+    # the row stays 待发送 and the ``resend_queued_notices`` beat task picks it up.
     transaction.on_commit(lambda: send_notice.delay(notice.pk), robust=True)
     return notice
 
@@ -59,7 +59,8 @@ def deliver(notice_pk):
     """Send one queued notice. Raises ``sms.TransientSendError`` to ask for a retry."""
     with transaction.atomic():
         notice = Notice.objects.select_for_update().get(pk=notice_pk)
-        if notice.status == Notice.Status.SENT:
+        # A redelivered task (acks_late) must neither resend a sent notice nor retry a failed one.
+        if notice.status != Notice.Status.QUEUED:
             return notice
         notice.attempts += 1
         try:

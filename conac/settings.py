@@ -8,6 +8,7 @@ to files under ``var/``.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "conac",
     "review",
     "registry",
+    "billing",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +174,15 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE = {
+    # The daily jobs shortly after midnight, China time (activation, renewals, expiry, reminders).
+    "daily-jobs": {"task": "billing.tasks.run_daily_jobs", "schedule": crontab(hour=0, minute=30)},
+    # Notices left 待发送 (e.g. the broker was down when their change committed).
+    "resend-queued-notices": {"task": "conac.tasks.resend_queued_notices", "schedule": 600.0},
+}
+
+# The yearly fee used when CONAC has not entered a fee schedule for a suffix.
+DEFAULT_FEE_PER_YEAR = env.str("DEFAULT_FEE_PER_YEAR", default="200.00")
 
 # --- Security (production values come from the environment) ---------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

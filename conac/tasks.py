@@ -12,3 +12,8 @@ from . import notices, sms
 )
 def send_notice(notice_pk):
     notices.deliver(notice_pk)
+
+
+@shared_task
+def resend_queued_notices():
+    notices.resend_queued()

@@ -14,7 +14,7 @@ from conac import audit, notices
 from review import services as review
 from review.models import Tier
 
-from . import names
+from . import hooks, names
 from .models import Domain, DomainStatus, ReservedName, Unit
 
 MIN_YEARS, MAX_YEARS = 1, 10
@@ -138,6 +138,7 @@ def resubmit_domain_application(domain, *, label, suffix, years, actor, now=None
 def domain_review_passed(domain, tier, actor):
     """Hook of the review engine: CONAC's approval tells the unit to pay its office."""
     if tier == Tier.CONAC:
+        hooks.run(hooks.domain_approved, domain, actor)
         unit = domain.unit
         notices.queue(
             "domain_approved",
@@ -179,4 +180,5 @@ def delete_domain(domain, *, reason, actor, now=None):
         audit.record(
             locked, "删除域名", actor=actor, from_state=before, to_state=locked.get_status_display(), reason=reason
         )
+        hooks.run(hooks.domain_deleted, locked, actor, reason)
     return locked

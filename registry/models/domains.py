@@ -32,6 +32,11 @@ TRANSITIONS = {
     (S.PENDING_CONAC, S.AWAITING_PAYMENT): "conac",  # CONAC 审核通过
     (S.PENDING_CONAC, S.REJECTED): "conac",  # CONAC 审核不通过
     (S.REJECTED, S.PENDING_LOCAL): "unit",  # 重新提交
+    (S.AWAITING_PAYMENT, S.FEE_MARKED): "office",  # 确认收费 (billing)
+    (S.FEE_MARKED, S.ACTIVATING): "conac",  # 认款 consumed its charge (billing)
+    (S.ACTIVATING, S.ACTIVE): "system",  # one working day after 认款 (daily job)
+    (S.ACTIVE, S.EXPIRED): "system",  # past 到期时间 (daily job)
+    (S.EXPIRED, S.ACTIVE): "system",  # a renewal applied (daily job)
     **{(state, S.DELETED): "office" for state in S if state != S.DELETED},  # 删除域名
 }
 

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class BillingConfig(AppConfig):
+    name = "billing"
+    verbose_name = "收费与对账"
+
+    def ready(self):
+        # Explicit hooks (not signals): registry calls them inside its own transactions.
+        from registry import hooks
+
+        from . import services
+
+        hooks.domain_approved.append(services.create_registration_charge)
+        hooks.domain_deleted.append(services.settle_charges_of_deleted_domain)

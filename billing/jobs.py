@@ -1,0 +1,144 @@
+"""The daily jobs, as of one date. Each is idempotent: a second run for the same date changes nothing.
+
+Run by ``manage.py daily_jobs [--date]`` and by Celery beat every day.
+"""
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.utils import timezone
+
+from conac import audit, notices
+from registry.models import Domain, DomainStatus, User
+
+from .models import C, Charge, ChargeKind
+
+REMINDER_DAYS = (30, 7, 1)
+
+
+def run_all(day=None):
+    day = day or timezone.localdate()
+    return {
+        "activated": activate_due_domains(day),
+        "renewed": apply_due_renewals(day),
+        "expired": expire_domains(day),
+        "reminders": send_expiry_reminders(day),
+    }
+
+
+def activate_due_domains(day):
+    """待生效 → 注册成功 on the working day after 认款: 注册日期 that day, 到期时间 + years."""
+    with transaction.atomic():
+        charges = list(
+            Charge.objects.select_for_update(of=("self", "domain"))
+            .filter(
+                kind=ChargeKind.REGISTRATION,
+                status=C.CONSUMED,
+                effective_on__lte=day,
+                domain__status=DomainStatus.ACTIVATING,
+            )
+            .select_related("domain")
+        )
+        domains = []
+        for charge in charges:
+            domain = charge.domain
+            domain.status = DomainStatus.ACTIVE
+            domain.registered_on = charge.effective_on
+            domain.expires_on = charge.effective_on + relativedelta(years=charge.years)
+            domains.append(domain)
+        Domain.objects.bulk_update(domains, ["status", "registered_on", "expires_on"], batch_size=2000)
+        audit.record_many(domains, "注册成功", actor=None, from_state="待生效", to_state="注册成功")
+        for domain in domains:
+            unit = domain.unit
+            notices.queue(
+                "domain_active",
+                key=f"domain:{domain.public_id}:active",
+                context={"unit": unit, "domain": domain},
+                sms_to=unit.contact_mobile,
+                email_to=unit.contact_email,
+            )
+    return len(domains)
+
+
+def apply_due_renewals(day):
+    """A consumed renewal takes effect: 到期时间 extended from the old expiry date (续费成功)."""
+    with transaction.atomic():
+        charges = list(
+            Charge.objects.select_for_update(of=("self", "domain"))
+            .filter(
+                kind=ChargeKind.RENEWAL,
+                status=C.CONSUMED,
+                effective_on__lte=day,
+                domain__status__in=[DomainStatus.ACTIVE, DomainStatus.EXPIRED],
+            )
+            .select_related("domain", "domain__unit")
+            .order_by("id")
+        )
+        now = timezone.now()
+        domains = []
+        for charge in charges:
+            domain = charge.domain
+            charge.previous_expiry = domain.expires_on
+            domain.expires_on = domain.expires_on + relativedelta(years=charge.years)
+            if domain.status == DomainStatus.EXPIRED and domain.expires_on >= day:
+                domain.status = DomainStatus.ACTIVE
+            charge.status = C.APPLIED
+            charge.applied_at = now
+            domains.append(domain)
+        Charge.objects.bulk_update(charges, ["status", "applied_at", "previous_expiry"], batch_size=2000)
+        Domain.objects.bulk_update(domains, ["status", "expires_on"], batch_size=2000)
+        audit.record_many(
+            charges, "续费成功", actor=None, from_state="已认款", to_state="续费成功",
+            data=lambda c: {"from": c.previous_expiry.isoformat(), "years": c.years},
+        )  # fmt: skip
+        for charge in charges:
+            unit = charge.domain.unit
+            notices.queue(
+                "domain_renewed",
+                key=f"charge:{charge.public_id}:renewed",
+                context={"unit": unit, "domain": charge.domain, "charge": charge},
+                sms_to=unit.contact_mobile,
+                email_to=unit.contact_email,
+            )
+    return len(charges)
+
+
+def expire_domains(day):
+    """注册成功 domains past their 到期时间 become 已过期."""
+    with transaction.atomic():
+        domains = list(
+            Domain.objects.select_for_update().filter(status=DomainStatus.ACTIVE, expires_on__lt=day).order_by("id")
+        )
+        Domain.objects.filter(pk__in=[d.pk for d in domains]).update(status=DomainStatus.EXPIRED)
+        audit.record_many(domains, "域名过期", actor=None, from_state="注册成功", to_state="已过期")
+    return len(domains)
+
+
+def send_expiry_reminders(day):
+    """Remind the unit and its office 30, 7 and 1 days before 到期时间 (once each: the notice key)."""
+    sent = 0
+    targets = [day + relativedelta(days=n) for n in REMINDER_DAYS]
+    domains = (
+        Domain.objects.filter(status=DomainStatus.ACTIVE, expires_on__in=targets)
+        .select_related("unit", "office")
+        .order_by("id")
+    )
+    office_emails = {}
+    for domain in domains.iterator(chunk_size=2000):
+        days_left = (domain.expires_on - day).days
+        unit = domain.unit
+        context = {"unit": unit, "domain": domain, "days_left": days_left, "office": domain.office}
+        key = f"domain:{domain.public_id}:expiry:{domain.expires_on.isoformat()}:{days_left}"
+        with transaction.atomic():
+            notices.queue(
+                "expiry_reminder", key=key, context=context, sms_to=unit.contact_mobile, email_to=unit.contact_email
+            )
+            if domain.office_id not in office_emails:
+                office_emails[domain.office_id] = list(
+                    User.objects.filter(role=User.Role.OFFICE, office_id=domain.office_id, is_active=True)
+                    .exclude(email="")
+                    .values_list("email", flat=True)
+                )
+            for email in office_emails[domain.office_id]:
+                notices.queue("expiry_reminder_office", key=key, context=context, email_to=email)
+        sent += 1
+    return sent

@@ -1,0 +1,16 @@
+"""Explicit extension points of the domain lifecycle.
+
+Apps that build on ``registry`` (billing) append their functions here in their
+``AppConfig.ready``; registry's services call them inside the same transaction as
+the change, so dependencies keep pointing one way and nothing runs by magic.
+"""
+
+# fn(domain, actor): CONAC approved the application (the domain is now 待缴费).
+domain_approved = []
+# fn(domain, actor, reason): the office deleted the domain (删除域名).
+domain_deleted = []
+
+
+def run(hooks, *args, **kwargs):
+    for hook in hooks:
+        hook(*args, **kwargs)
