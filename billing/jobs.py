@@ -36,7 +36,8 @@ def activate_due_domains(day):
                 effective_on__lte=day,
                 domain__status=DomainStatus.ACTIVATING,
             )
-            .select_related("domain")
+            .select_related("domain", "domain__unit")
+            .order_by("id")
         )
         domains = []
         for charge in charges:
@@ -129,7 +130,7 @@ def send_expiry_reminders(day):
         context = {"unit": unit, "domain": domain, "days_left": days_left, "office": domain.office}
         key = f"domain:{domain.public_id}:expiry:{domain.expires_on.isoformat()}:{days_left}"
         with transaction.atomic():
-            notices.queue(
+            queued = notices.queue(
                 "expiry_reminder", key=key, context=context, sms_to=unit.contact_mobile, email_to=unit.contact_email
             )
             if domain.office_id not in office_emails:
@@ -139,6 +140,8 @@ def send_expiry_reminders(day):
                     .values_list("email", flat=True)
                 )
             for email in office_emails[domain.office_id]:
-                notices.queue("expiry_reminder_office", key=key, context=context, email_to=email)
-        sent += 1
+                queued += notices.queue("expiry_reminder_office", key=key, context=context, email_to=email)
+        # A second run for the same day finds every notice already queued: nothing new to count.
+        if queued:
+            sent += 1
     return sent

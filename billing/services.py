@@ -30,6 +30,7 @@ from .models import (
 from .money import ZERO, fmt, yuan
 
 MAX_YEARS_AHEAD = 10  # a registration may not reach beyond 10 years from today
+MAX_AMOUNT = yuan("100000000")  # far below what DecimalField(12, 2) and the balance can hold
 
 
 class BillingError(Exception):
@@ -86,6 +87,9 @@ def change_charge_years(charge, *, years, actor, today=None):
     """消费变更: change the years of an unpaid charge and recompute its amount."""
     today = today or timezone.localdate()
     with transaction.atomic():
+        # Domain before charge, the order 删除域名 locks them in: the other way round two
+        # offices' clicks could deadlock.
+        Domain.objects.select_for_update().filter(pk=charge.domain_id).first()
         charge = Charge.objects.select_for_update().select_related("domain").get(pk=charge.pk)
         _require_office(actor, charge.office_id)
         if charge.status != C.PENDING:
@@ -136,10 +140,20 @@ def mark_fees_paid(unit, *, charge_ids, invoice_no, amount, actor, now=None):
     invoice_no = (invoice_no or "").strip()
     if not invoice_no:
         raise BillingError("请填写发票号码。")
+    try:
+        wanted_ids = {int(pk) for pk in charge_ids}
+    except (TypeError, ValueError):
+        raise BillingError("待缴费信息有误，请刷新后重新核对。") from None
     amount = yuan(amount)
     now = now or timezone.now()
     with transaction.atomic():
         _require_office(actor, unit.office_id)
+        # Domain before charge, the order 删除域名 locks them in (else the two can deadlock).
+        list(
+            Domain.objects.select_for_update()
+            .filter(unit=unit, office_id=actor.office_id, status=DomainStatus.AWAITING_PAYMENT)
+            .values_list("pk", flat=True)
+        )
         charges = list(
             Charge.objects.select_for_update()
             .filter(unit=unit, office_id=actor.office_id, status=C.PENDING)
@@ -148,7 +162,7 @@ def mark_fees_paid(unit, *, charge_ids, invoice_no, amount, actor, now=None):
         )
         if not charges:
             raise BillingError("该单位没有待缴费的消费（已收费或尚未审核通过）。")
-        if {c.pk for c in charges} != set(charge_ids):
+        if {c.pk for c in charges} != wanted_ids:
             raise BillingError("待缴费信息已发生变化（可能已由他人收费或变更），请刷新后重新核对。")
         total = yuan(sum((c.amount for c in charges), ZERO))
         if amount != total:
@@ -187,6 +201,10 @@ def register_remittance(office, *, amount, remitted_on, voucher_no, note="", act
     if remitted_on > today:
         raise BillingError("汇款日期不能晚于今天。")
     voucher_no = (voucher_no or "").strip()
+    if not voucher_no:
+        raise BillingError("请填写汇款凭证号。")
+    if amount >= MAX_AMOUNT:
+        raise BillingError("汇款金额超出范围，请核对。")
     try:
         with transaction.atomic():
             remittance = Remittance.objects.create(
@@ -222,6 +240,12 @@ def confirm_remittance(remittance, *, actor, now=None):
         # The office's account row serialises every 认款 of that office.
         OfficeAccount.objects.get_or_create(office_id=remittance.office_id)
         account = OfficeAccount.objects.select_for_update().get(office_id=remittance.office_id)
+        # Domains before charges, the order 删除域名 locks them in (else the two can deadlock).
+        list(
+            Domain.objects.select_for_update()
+            .filter(office_id=account.office_id, status=DomainStatus.FEE_MARKED)
+            .values_list("pk", flat=True)
+        )
 
         balance = account.balance + remittance.amount
         entries = [
@@ -261,7 +285,7 @@ def confirm_remittance(remittance, *, actor, now=None):
         remittance.confirmed_at = now
         remittance.save(update_fields=["status", "confirmed_by", "confirmed_at"])
 
-        consumed_ids = [c.pk for c in consumed]
+        consumed_ids = [c.pk for c in consumed][1:]
         Charge.objects.filter(pk__in=consumed_ids).update(
             status=C.CONSUMED, remittance=remittance, consumed_at=now, effective_on=effective_on
         )

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.template import Context, Engine
 from django.utils import timezone
 
 from . import sms
@@ -30,13 +30,38 @@ def queue(template, *, key, context, sms_to="", email_to=""):
     """Queue the SMS and/or email ``template`` for the given recipients, once per ``key``."""
     notices = []
     if sms_to:
-        body = render_to_string(f"notices/{template}.sms.txt", context).strip()
+        body = _render(f"notices/{template}.sms.txt", context).strip()
         notices.append(_create(Notice.Channel.SMS, sms_to, template, key, "", body))
     if email_to:
-        subject = " ".join(render_to_string(f"notices/{template}.subject.txt", context).split())
-        body = render_to_string(f"notices/{template}.email.txt", context).strip()
+        subject = " ".join(_render(f"notices/{template}.subject.txt", context).split())
+        body = _render(f"notices/{template}.email.txt", context).strip()
         notices.append(_create(Notice.Channel.EMAIL, email_to, template, key, subject, body))
     return [n for n in notices if n is not None]
+
+
+def _text_engine():
+    """The project's templates, without HTML escaping: SMS and email are plain text."""
+    from django.conf import settings
+
+    global _engine
+    if _engine is None:
+        django_engine = Engine.get_default()
+        _engine = Engine(
+            dirs=django_engine.dirs,
+            app_dirs=True,
+            autoescape=False,
+            libraries=django_engine.libraries,
+            builtins=[],
+            debug=settings.DEBUG,
+        )
+    return _engine
+
+
+_engine = None
+
+
+def _render(name, context):
+    return _text_engine().get_template(name).render(Context(context, autoescape=False))
 
 
 def _create(channel, recipient, template, key, subject, body):

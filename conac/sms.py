@@ -67,12 +67,14 @@ class HttpGatewayBackend:
                     "X-Signature": signature,
                 },
                 timeout=settings.SMS_GATEWAY_TIMEOUT,
+                # A redirect would turn the POST into a GET that "succeeds" without sending.
+                allow_redirects=False,
             )
         except requests.RequestException as exc:
             raise TransientSendError(str(exc)) from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise TransientSendError(f"短信网关返回 {response.status_code}")
-        if response.status_code >= 400:
+        if not 200 <= response.status_code < 300:
             raise PermanentSendError(f"短信网关拒绝 {response.status_code}: {response.text[:200]}")
 
 

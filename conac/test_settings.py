@@ -1,12 +1,14 @@
 """Settings for the test suite: the real settings, made fast and quiet."""
 
 from .settings import *  # noqa: F401,F403
+from .settings import env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "conac.sms.LocmemBackend"
-# Tasks run in-process in tests unless a test starts a real worker itself.
-CELERY_TASK_ALWAYS_EAGER = True
+# Tasks run in-process in tests; the real worker that tests/conac/test_celery_worker.py
+# starts with these settings sets CELERY_TASK_ALWAYS_EAGER=False in its environment.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -13,4 +13,5 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("registry.urls")),
+    path("", include("billing.urls")),
 ]

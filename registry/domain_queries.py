@@ -28,36 +28,35 @@ def queue_rows(domains, *, flag_overdue, today=None):
     domains = list(domains)
     if not domains:
         return []
-    ids = [d.pk for d in domains]
     variants = {d.pk: names.variants_of(d.label) for d in domains}
     prefixes = {d.pk: {d.label[:k] for k in range(2, len(d.label))} for d in domains}
 
     condition = Q(label__in={d.label for d in domains}.union(*variants.values(), *prefixes.values()))
     for d in domains:
         condition |= Q(label__startswith=d.label)
+    # Items on the same page are compared with each other too: two units asking for alike
+    # names in the same week is exactly what the reviewer must see.
     similar_pool = list(
         Domain.objects.live()
         .filter(condition)
-        .exclude(pk__in=ids)
         .select_related("unit")
         .only("label", "suffix", "status", "unit__name", "unit_id")
         .order_by("label")[:500]
     )
-    # The unit's other domains: the first few per unit, and how many in all (2 queries).
+    # The unit's other domains, its other waiting applications included: the first few per
+    # unit (one more, as each row leaves itself out), and how many in all (2 queries).
     unit_ids = {d.unit_id for d in domains}
     others = {}
     ranked = (
         Domain.objects.filter(unit_id__in=unit_ids)
-        .exclude(pk__in=ids)
         .annotate(rank=Window(RowNumber(), partition_by=[F("unit_id")], order_by=[F("label").asc()]))
-        .filter(rank__lte=OTHERS_PER_ROW)
+        .filter(rank__lte=OTHERS_PER_ROW + 1)
         .only("label", "suffix", "status", "unit_id", "expires_on")
     )
     for other in ranked:
         others.setdefault(other.unit_id, []).append(other)
-    other_counts = dict(
+    unit_counts = dict(
         Domain.objects.filter(unit_id__in=unit_ids)
-        .exclude(pk__in=ids)
         .values("unit_id")
         .annotate(n=Count("id"))
         .values_list("unit_id", "n")
@@ -84,8 +83,8 @@ def queue_rows(domains, *, flag_overdue, today=None):
                 "category": credit_code_category(d.unit.credit_code),
                 "variants": sorted(variants[d.pk]),
                 "similar": similar,
-                "others": others.get(d.unit_id, []),
-                "others_count": other_counts.get(d.unit_id, 0),
+                "others": [o for o in others.get(d.unit_id, []) if o.pk != d.pk][:OTHERS_PER_ROW],
+                "others_count": unit_counts.get(d.unit_id, 1) - 1,
                 "waited_workdays": waited,
                 "waited_days": (today - timezone.localtime(d.submitted_at).date()).days,
                 "overdue": flag_overdue and waited > OFFICE_DEADLINE_WORKDAYS,

@@ -22,6 +22,10 @@ class RegionWidget(forms.Widget):
     template_name = "registry/widgets/region.html"
     depth = 3
 
+    def id_for_label(self, id_):
+        # The label 所在地区 points at the first select; there is no element with the bare id.
+        return f"{id_}_0" if id_ else id_
+
     def value_from_datadict(self, data, files, name):
         chosen = [data.get(f"{name}_{i}") for i in range(self.depth)]
         chosen = [c for c in chosen if c]
@@ -96,6 +100,7 @@ class UnitFieldsForm(forms.ModelForm):
         for name in ("kind", "level"):
             self.fields[name].error_messages["required"] = f"请选择{self.fields[name].label}。"
             self.fields[name].error_messages["invalid_choice"] = f"请选择有效的{self.fields[name].label}。"
+            self.fields[name].choices = [("", "请选择")] + [c for c in self.fields[name].choices if c[0]]
         # Django's own zh-hans text mixes in English ("Email 地址").
         self.fields["contact_email"].error_messages["invalid"] = "请输入有效的电子邮箱地址。"
         if self.instance.pk:

@@ -28,7 +28,8 @@ class Reviewable(models.Model):
 
     Subclasses have a ``status`` field with choices, set the state values used by the
     engine (``STATE_PENDING_OFFICE``, ``STATE_PENDING_CONAC``, ``STATE_REJECTED``,
-    ``STATE_PASSED``), name the tier-1 office field (``REVIEW_OFFICE_FIELD``), and may
+    ``STATE_PASSED``), name the tier-1 office field (``REVIEW_OFFICE_FIELD``) and the
+    applicant's unit field (``REVIEW_APPLICANT_FIELD``), and may
     override the hooks ``on_review_passed`` / ``on_review_rejected`` (side effects inside
     the decision's transaction).
     """
@@ -39,6 +40,8 @@ class Reviewable(models.Model):
     STATE_PASSED = None  # set by the subclass
     # The field naming the office that reviews at tier 1.
     REVIEW_OFFICE_FIELD = "office"
+    # The field naming the applicant: only its own account may re-submit.
+    REVIEW_APPLICANT_FIELD = "unit"
 
     review_round = models.PositiveIntegerField("提交次数", default=1)
     submitted_at = models.DateTimeField("提交时间", db_index=True)
@@ -50,6 +53,10 @@ class Reviewable(models.Model):
     @property
     def reviewing_office_id(self):
         return getattr(self, f"{self.REVIEW_OFFICE_FIELD}_id")
+
+    @property
+    def applicant_id(self):
+        return getattr(self, f"{self.REVIEW_APPLICANT_FIELD}_id")
 
     def on_review_passed(self, tier, actor):
         """Side effects of a passed tier, inside the decision's transaction."""

@@ -127,8 +127,12 @@ def resubmit(subject, *, actor, now=None, apply_changes=None):
     Earlier decisions stay in the history.
     """
     model = type(subject)
+    if getattr(actor, "role", None) != "unit" or not getattr(actor, "unit_id", None):
+        raise ReviewError("只有申报单位可以重新提交申请。")
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=subject.pk)
+        if locked.applicant_id != actor.unit_id:
+            raise ReviewError("只能重新提交本单位的申请。")
         if locked.status != model.STATE_REJECTED:
             raise ReviewError(f"只有审核不通过的申请可以重新提交（当前状态：{locked.get_status_display()}）。")
         before = locked.get_status_display()

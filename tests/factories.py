@@ -66,3 +66,25 @@ def unit_user(unit):
 
 
 __all__ = ["PASSWORD", "Unit", "credit_code", "id_number", "make_staff", "make_unit", "unit_data", "unit_user"]
+
+
+def make_domain(unit, label, *, suffix=None, status="pending_local", years=1, submitted_at=None, **fields):
+    """A domain row in any state, straight through the ORM (the A-label computed by the name rules)."""
+    from django.utils import timezone
+
+    from registry import names
+    from registry.models import Domain
+
+    suffix = suffix or names.suffix_for_kind(unit.kind)
+    checked = names.validate_label(label, suffix=suffix)
+    return Domain.objects.create(
+        unit=unit,
+        office_id=unit.office_id,
+        label=checked.label,
+        alabel=checked.alabel,
+        suffix=checked.suffix,
+        years=years,
+        status=status,
+        submitted_at=submitted_at or timezone.now(),
+        **fields,
+    )

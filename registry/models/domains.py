@@ -162,3 +162,27 @@ class ReservedName(models.Model):
 
     def __str__(self):
         return f"{self.label}{self.suffix or '（所有后缀）'}"
+
+    def clean(self):
+        """Store what the lookup compares: the normalised label and a configured suffix."""
+        from django.core.exceptions import ValidationError
+
+        from .. import names
+
+        suffix = (self.suffix or "").strip()
+        if suffix and not suffix.startswith("."):
+            suffix = "." + suffix
+        if suffix and suffix not in names.SUFFIXES:
+            raise ValidationError({"suffix": f"域名后缀须为{'、'.join(names.SUFFIXES)}之一，或留空表示所有后缀。"})
+        self.suffix = suffix
+        try:
+            self.label = names.normalize_label(self.label)
+        except ValidationError as exc:
+            raise ValidationError({"label": exc.messages}) from None
+        if not self.label:
+            raise ValidationError({"label": "请填写保留名称。"})
+
+    def save(self, *args, **kwargs):
+        # Rows added outside the admin form (fixtures, the shell) are normalised too.
+        self.clean()
+        super().save(*args, **kwargs)

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from conac.access import AUTHENTICATED, CONAC, OFFICE, STAFF, UNIT, allow
@@ -139,6 +140,8 @@ def _queue(request, *, title, flag_overdue, form=None):
             "page": page,
             "rows": rows,
             "form": form or ReviewDecisionForm(),
+            # A refused submission keeps the reviewer's ticks, so only the 审核意见 needs fixing.
+            "checked": set(form.data.getlist("ids")) if form is not None else set(),
             "reasons": list(CommonReason.objects.filter(is_active=True)),
             "tier": review.tier_of(request.user),
             "deadline": domain_queries.OFFICE_DEADLINE_WORKDAYS,
@@ -167,7 +170,7 @@ def review_decide(request):
             decided.append(domain.full_name)
         except review.ReviewError as exc:
             refused.append(f"{domain.full_name}：{exc}")
-    missing = len(form.cleaned_data["ids"]) - len(decided) - len(refused)
+    missing = len(set(form.cleaned_data["ids"])) - len(decided) - len(refused)
     verb = "审核通过" if form.cleaned_data["action"] == "approve" else "审核不通过"
     if decided:
         messages.success(
@@ -230,8 +233,9 @@ def domain_export(request):
 def domain_delete(request):
     """删除域名 for the ticked rows, with a reason; the domains stay in history."""
     form = DeleteDomainsForm(request.POST)
-    back = request.POST.get("next") or reverse("registry:domain-search")
-    if not back.startswith("/"):
+    back = request.POST.get("next") or ""
+    # "//host/..." also starts with "/": only a page of this site is a safe way back.
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
         back = reverse("registry:domain-search")
     if not form.is_valid():
         for errors in form.errors.values():
@@ -249,4 +253,7 @@ def domain_delete(request):
         messages.success(request, f"已删除 {len(deleted)} 个域名：{'、'.join(deleted[:10])}")
     for line in refused:
         messages.error(request, line)
+    missing = len(set(form.cleaned_data["ids"])) - len(deleted) - len(refused)
+    if missing > 0:
+        messages.error(request, f"{missing} 个所选域名不存在或不在您的管理范围内，未删除。")
     return redirect(back)

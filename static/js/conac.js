@@ -9,6 +9,7 @@
       // Keep the clicked button's name/value in the request although it is now disabled.
       var hidden = document.createElement("input");
       hidden.type = "hidden"; hidden.name = submitter.name; hidden.value = submitter.value;
+      hidden.dataset.submitter = "1";
       form.appendChild(hidden);
     }
     return true;
@@ -17,6 +18,15 @@
     var form = event.target;
     if (form.hasAttribute("hx-post") || form.hasAttribute("hx-get")) return; // htmx handles its own
     if (!guard(form, event.submitter)) event.preventDefault();
+  });
+  // A page restored by the Back button comes from the cache as it was left: buttons disabled.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+      delete form.dataset.submitting;
+      form.querySelectorAll("input[data-submitter]").forEach(function (i) { i.remove(); });
+      form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (b) { b.disabled = false; });
+    });
   });
   document.body.addEventListener("htmx:beforeRequest", function (event) {
     var el = event.detail.elt;

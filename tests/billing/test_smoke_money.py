@@ -21,7 +21,11 @@ def test_registration_to_active_and_renewal(unit, unit_user, office_user, conac_
     d.refresh_from_db()
     assert d.status == DomainStatus.FEE_MARKED
     r = services.register_remittance(
-        office_user.office, amount="1000", remitted_on=datetime.date(2025, 9, 29), voucher_no="HK1", actor=office_user,
+        office_user.office,
+        amount="1000",
+        remitted_on=datetime.date(2025, 9, 29),
+        voucher_no="HK1",
+        actor=office_user,
         today=datetime.date(2025, 9, 30),
     )
     import zoneinfo

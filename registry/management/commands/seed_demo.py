@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from billing.demo import demo_summary, seed_billing, seed_fee_schedule
 from registry.demo import seed_accounts_and_units
 from registry.demo_domains import seed_domains, seed_review_settings
 from registry.regions import load_regions
@@ -12,5 +13,8 @@ class Command(BaseCommand):
         load_regions()
         created = seed_accounts_and_units()
         settings_created = seed_review_settings()
+        settings_created += seed_fee_schedule()  # before the domains: their charges use these prices
         domains = seed_domains()
         self.stdout.write(f"演示数据：新建 {created} 个账号/单位，{settings_created} 条审核设置，{domains} 个域名")
+        money = seed_billing()
+        self.stdout.write(f"收费演示数据：新建 {money} 条记录（消费：{demo_summary()}）")

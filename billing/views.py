@@ -1,0 +1,419 @@
+"""Billing pages: 待缴费域名 with 消费变更, 收费 with its 收费确认单, 汇款管理, 认款管理, 续费,
+and 对账报表. Each view parses, calls one service (billing.services) or report, renders."""
+
+import uuid
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q, Sum
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from conac.access import CONAC, OFFICE, STAFF, allow
+from conac.pdf import render_pdf
+from registry import domain_queries
+from registry.domain_forms import DomainSearchForm
+from registry.models import Domain, Office, Unit, User
+
+from . import reports, services
+from .capital import capital_yuan
+from .forms import ChangeYearsForm, FeeMarkingForm, RemittanceForm, RenewalForm, ticked_ids
+from .models import (
+    OPEN_RENEWAL_STATES,
+    C,
+    Charge,
+    ChargeKind,
+    FeeMarking,
+    LedgerEntry,
+    OfficeAccount,
+    Remittance,
+    RemittanceStatus,
+)
+from .money import ZERO, fmt, yuan
+
+PER_PAGE = 20
+REPORT_LINES_PER_PAGE = 50
+RENEWAL_ROWS_SHOWN = 200  # more ticked domains are counted, not listed
+MAX_RENEWALS_PER_SUBMISSION = 20_000
+MESSAGE_LINES = 20
+
+
+def _uuid_or_404(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Http404 from None
+
+
+def _show_at_field(form, error, fields):
+    """Put a service's refusal at the field it names (its message names the field's label)."""
+    message = str(error)
+    for label, name in fields.items():
+        if label in message:
+            form.add_error(name, message)
+            return
+    form.add_error(None, message)
+
+
+# --- 网上名称管理——待缴费域名 and 消费变更 ----------------------------------------------------
+
+
+@allow(OFFICE)
+def unpaid_charges(request):
+    """The office's units' 待缴费 charges (registrations and renewals), each with 消费变更."""
+    charges = Charge.objects.filter(office_id=request.user.office_id, status=C.PENDING)
+    q = request.GET.get("q", "").strip()
+    if q:
+        charges = charges.filter(Q(domain__label__startswith=q) | Q(unit__name__contains=q))
+    charges = charges.select_related("domain", "unit").order_by("-created_at", "-id")
+    page = Paginator(charges, PER_PAGE).get_page(request.GET.get("page"))
+    total = charges.aggregate(total=Sum("amount"))["total"] or ZERO
+    return render(request, "billing/unpaid_charges.html", {"page": page, "q": q, "total": total})
+
+
+def _own_charge_or_404(user, public_id):
+    return get_object_or_404(
+        Charge.objects.filter(office_id=user.office_id).select_related("domain", "unit"),
+        public_id=_uuid_or_404(public_id),
+    )
+
+
+@allow(OFFICE)
+def charge_change(request, public_id):
+    """消费变更: 注册年限* → 确定; in place in the row (htmx), or as a page without JavaScript."""
+    charge = _own_charge_or_404(request.user, public_id)
+    if request.htmx and request.GET.get("cancel"):
+        return render(request, "billing/partials/charge_row.html", {"charge": charge})
+    # Several rows may be open at once: each form's ids are its own.
+    form = ChangeYearsForm(
+        request.POST or None, initial={"years": charge.years}, auto_id=f"id_%s_{charge.public_id.hex[:8]}"
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            charge = services.change_charge_years(charge, years=form.cleaned_data["years"], actor=request.user)
+        except services.BillingError as exc:
+            form.add_error("years", str(exc))
+        else:
+            done = f"“{charge.domain.full_name}”已变更为{charge.years}年，金额{fmt(charge.amount)}元。"
+            if request.htmx:
+                return render(request, "billing/partials/charge_row.html", {"charge": charge, "changed": done})
+            messages.success(request, done)
+            return redirect("billing:unpaid-charges")
+    template = "billing/partials/charge_change_row.html" if request.htmx else "billing/charge_change.html"
+    return render(request, template, {"charge": charge, "form": form})
+
+
+# --- 收费 (in 用户管理——申报单位管理/缴费 → 详细信息) -----------------------------------------
+
+
+@allow(OFFICE)
+def unit_charges(request, public_id):
+    """收费: the unit's payable charges with the 应收金额; 发票号码*, 收费金额* → 确认收费."""
+    unit = get_object_or_404(
+        Unit.objects.editable_by(request.user).select_related("office"), public_id=_uuid_or_404(public_id)
+    )
+    marking = None
+    form = FeeMarkingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        seen = form.cleaned_data["charges"]
+        pks = dict(Charge.objects.filter(public_id__in=seen).values_list("public_id", "pk"))
+        # An id that is no charge at all can never match the unit's charges: the service refuses.
+        charge_ids = [pks.get(public, -1) for public in seen]
+        try:
+            marking = services.mark_fees_paid(
+                unit,
+                charge_ids=charge_ids,
+                invoice_no=form.cleaned_data["invoice_no"],
+                amount=form.cleaned_data["amount"],
+                actor=request.user,
+            )
+        except services.BillingError as exc:
+            _show_at_field(form, exc, {"收费金额": "amount", "发票号码": "invoice_no"})
+    charges = list(services.payable_charges(unit, request.user.office))
+    total = yuan(sum((c.amount for c in charges), ZERO))
+    if marking is not None or request.method != "POST":
+        form = FeeMarkingForm(initial={"amount": total if charges else None})
+    context = {
+        "unit": unit,
+        "charges": charges,
+        "total": total,
+        "form": form,
+        "marking": marking,
+        "markings": FeeMarking.objects.filter(unit=unit, office_id=request.user.office_id)
+        .select_related("marked_by")
+        .order_by("-marked_at", "-id")[:10],
+    }
+    template = "billing/partials/unit_charges.html" if request.htmx else "billing/unit_charges_page.html"
+    return render(request, template, context)
+
+
+@allow(STAFF)
+def marking_receipt(request, public_id):
+    """收费确认单 (PDF) of one 确认收费, for the unit."""
+    markings = FeeMarking.objects.select_related("office", "unit", "marked_by")
+    if request.user.role == User.Role.OFFICE:
+        markings = markings.filter(office__code__startswith=request.user.office.scope_prefix)
+    marking = get_object_or_404(markings, public_id=_uuid_or_404(public_id))
+    charges = list(marking.charges.select_related("domain").order_by("id"))
+    pdf = render_pdf(
+        "billing/receipt.html",
+        {
+            "marking": marking,
+            "charges": charges,
+            "total": marking.amount,
+            "capital": capital_yuan(marking.amount),
+            "printed_at": timezone.now(),
+        },
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        False, f"收费确认单-{marking.unit.name}-{marking.invoice_no}.pdf"
+    )
+    return response
+
+
+# --- 汇款管理 (编办) and 认款管理 (CONAC) ----------------------------------------------------
+
+
+@allow(OFFICE)
+def remittance_list(request):
+    """汇款管理: the office's remittances and 登记汇款."""
+    office = request.user.office
+    form = RemittanceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            remittance = services.register_remittance(
+                office,
+                amount=form.cleaned_data["amount"],
+                remitted_on=form.cleaned_data["remitted_on"],
+                voucher_no=form.cleaned_data["voucher_no"],
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+        except services.BillingError as exc:
+            _show_at_field(
+                form, exc, {"汇款凭证号": "voucher_no", "汇款日期": "remitted_on", "汇款金额": "amount", "备注": "note"}
+            )
+        else:
+            messages.success(
+                request,
+                f"已登记汇款 {fmt(remittance.amount)} 元（汇款凭证号 {remittance.voucher_no}），等待CONAC认款。",
+            )
+            return redirect("billing:remittance-list")
+    remittances = Remittance.objects.filter(office=office).order_by("-registered_at", "-id")
+    page = Paginator(remittances, PER_PAGE).get_page(request.GET.get("page"))
+    summary = reports.reconciliation(office).lines[0]
+    return render(request, "billing/remittance_list.html", {"form": form, "page": page, "summary": summary})
+
+
+@allow(CONAC)
+def remittance_confirm_list(request):
+    """认款管理: remittances 待认款 from every office (each with 认款), and recent 已认款."""
+    tab = "confirmed" if request.GET.get("tab") == "confirmed" else "pending"
+    if tab == "pending":
+        remittances = Remittance.objects.filter(status=RemittanceStatus.PENDING).order_by("registered_at", "id")
+    else:
+        remittances = Remittance.objects.filter(status=RemittanceStatus.CONFIRMED).order_by("-confirmed_at", "-id")
+    remittances = remittances.select_related("office", "registered_by", "confirmed_by")
+    page = Paginator(remittances, PER_PAGE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    office_ids = {r.office_id for r in rows}
+    # What each office has marked and not yet paid for, and its balance: what 认款 will consume.
+    unconsumed = dict(
+        Charge.objects.filter(office_id__in=office_ids, status=C.MARKED)
+        .values("office_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+        .values_list("office_id", "total")
+    )
+    balances = dict(OfficeAccount.objects.filter(office_id__in=office_ids).values_list("office_id", "balance"))
+    for r in rows:
+        r.unconsumed_total = unconsumed.get(r.office_id) or ZERO
+        r.office_balance = balances.get(r.office_id) or ZERO
+    pending_count = (
+        page.paginator.count if tab == "pending" else Remittance.objects.filter(status=RemittanceStatus.PENDING).count()
+    )
+    return render(
+        request,
+        "billing/remittance_confirm_list.html",
+        {"page": page, "rows": rows, "tab": tab, "pending_count": pending_count},
+    )
+
+
+@allow(CONAC)
+@require_POST
+def remittance_confirm(request, public_id):
+    """认款: the system credits the office and consumes its 已收费 charges, oldest first."""
+    remittance = get_object_or_404(Remittance.objects.select_related("office"), public_id=_uuid_or_404(public_id))
+    try:
+        summary = services.confirm_remittance(remittance, actor=request.user)
+    except services.BillingError as exc:
+        messages.error(request, str(exc))
+    else:
+        text = (
+            f"已认款：{remittance.office.name} 汇款 {fmt(remittance.amount)} 元（汇款凭证号 {remittance.voucher_no}）。"
+            f"消费 {summary['consumed_count']} 笔，共 {fmt(summary['consumed_total'])} 元"
+        )
+        if summary["consumed_count"]:
+            text += f"，生效日期 {summary['effective_on']:%Y-%m-%d}"
+        text += (
+            f"；尚有已收费未消费 {summary['unpaid_count']} 笔，共 {fmt(summary['unpaid_total'])} 元；"
+            f"余额 {fmt(summary['balance'])} 元。"
+        )
+        messages.success(request, text)
+    return redirect("billing:remittance-confirm-list")
+
+
+# --- 续费 (from 网上名称管理——域名查询) ---------------------------------------------------
+
+
+@allow(OFFICE)
+@require_POST
+def renew(request):
+    """续费: the ticked domains, 续费年限* → 提交续费申请 → renewal charges 待缴费."""
+    if "years" not in request.POST:
+        # Arrived from 域名查询 with the ticked rows: show them and ask for the years.
+        ids = _all_matching_ids(request) or ticked_ids(request.POST)
+        if not ids:
+            messages.error(request, "请先勾选要续费的域名。")
+            back = request.POST.get("next") or ""
+            return redirect(back if back.startswith("/") else reverse("registry:domain-search"))
+        form = RenewalForm(initial={"ids": ids})
+    else:
+        form = RenewalForm(request.POST)
+        if form.is_valid():
+            ids = form.cleaned_data["ids"]
+            pks = list(Domain.objects.filter(public_id__in=ids).values_list("pk", flat=True))
+            try:
+                created, skipped = services.submit_renewals(pks, years=form.cleaned_data["years"], actor=request.user)
+            except services.BillingError as exc:
+                form.add_error("years", str(exc))
+            else:
+                _report_renewals(request, created, skipped, unknown=len(ids) - len(pks))
+                return redirect("billing:unpaid-charges")
+        ids = form.cleaned_data.get("ids") or ticked_ids(request.POST)
+    renewable = (
+        Domain.objects.filter(public_id__in=ids, office_id=request.user.office_id, status__in=services.RENEWABLE_STATES)
+        .annotate(
+            open_renewal=Exists(
+                Charge.objects.filter(domain=OuterRef("pk"), kind=ChargeKind.RENEWAL, status__in=OPEN_RENEWAL_STATES)
+            )
+        )
+        .select_related("unit")
+        .order_by("expires_on", "id")
+    )
+    count = renewable.count()
+    return render(
+        request,
+        "billing/renew.html",
+        {
+            "form": form,
+            "rows": renewable[:RENEWAL_ROWS_SHOWN],
+            "count": count,
+            "ticked": len(ids),
+            "not_renewable": len(ids) - count,
+            "shown": RENEWAL_ROWS_SHOWN,
+        },
+    )
+
+
+def _all_matching_ids(request):
+    """“勾选全部查询结果”: every domain the 域名查询 query matches (the office's own), not only the page."""
+    if request.POST.get("select_all") != "1":
+        return []
+    form = DomainSearchForm(QueryDict(request.POST.get("query", "")))
+    if not form.is_valid():
+        return []
+    matching = domain_queries.search(Domain.objects.filter(office_id=request.user.office_id), form.cleaned_data)
+    return list(matching.values_list("public_id", flat=True)[:MAX_RENEWALS_PER_SUBMISSION])
+
+
+def _report_renewals(request, created, skipped, *, unknown):
+    if created:
+        messages.success(
+            request, f"已提交续费申请：新建续费消费 {len(created)} 笔（待缴费），收费后汇款、认款即可续费成功。"
+        )
+    else:
+        messages.warning(request, "没有新建续费消费。")
+    lines = [f"{name}：{reason}" for name, reason in skipped.items()]
+    if unknown:
+        lines.append(f"其他{unknown}个所选域名：不存在")
+    for line in lines[:MESSAGE_LINES]:
+        messages.warning(request, f"未续费 {line}")
+    if len(lines) > MESSAGE_LINES:
+        messages.warning(request, f"另有 {len(lines) - MESSAGE_LINES} 个域名未续费。")
+
+
+# --- 对账报表 ------------------------------------------------------------------------------
+
+
+def _report_office_or_404(user, code):
+    if user.role == User.Role.OFFICE:
+        if code != user.office.code:
+            raise Http404
+        return user.office
+    return get_object_or_404(Office, code=code)
+
+
+@allow(STAFF)
+def reconciliation(request):
+    """对账报表: 编办 its own line; CONAC every office with money figures, and the totals."""
+    office = request.user.office if request.user.role == User.Role.OFFICE else None
+    report = reports.reconciliation(office)
+    page = Paginator(report.lines, REPORT_LINES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "billing/reconciliation.html",
+        {"report": report, "page": page, "figures": reports.FIGURES, "all_offices": office is None},
+    )
+
+
+@allow(STAFF)
+def reconciliation_export(request):
+    """导出Excel of the 对账报表 the user may see."""
+    office = request.user.office if request.user.role == User.Role.OFFICE else None
+    handle = reports.export_xlsx(reports.reconciliation(office))
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"对账报表-{timezone.localdate():%Y%m%d}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+DRILL_TABS = {"ledger": "账目明细", "remittances": "汇款", "charges": "消费"}
+
+
+@allow(STAFF)
+def reconciliation_office(request, code):
+    """One office's lines: the ledger (with 余额 after each), its remittances, its charges by status."""
+    office = _report_office_or_404(request.user, code)
+    tab = request.GET.get("tab") if request.GET.get("tab") in DRILL_TABS else "ledger"
+    status = request.GET.get("status", "")
+    if tab == "ledger":
+        rows = LedgerEntry.objects.filter(office=office).select_related("remittance", "charge__domain").order_by("-id")
+    elif tab == "remittances":
+        rows = Remittance.objects.filter(office=office).select_related("confirmed_by").order_by("-registered_at", "-id")
+    else:
+        rows = Charge.objects.filter(office=office).select_related("domain", "unit", "marking").order_by("-id")
+        if status in C.values:
+            rows = rows.filter(status=status)
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "billing/reconciliation_office.html",
+        {
+            "office": office,
+            "line": reports.reconciliation(office).lines[0],
+            "figures": reports.FIGURES,
+            "tab": tab,
+            "tabs": DRILL_TABS,
+            "page": page,
+            "status": status,
+            "by_status": reports.charges_by_status(office) if tab == "charges" else [],
+        },
+    )

@@ -1,0 +1,168 @@
+"""登录 and 退出: lockout after repeated failures (django-axes), sessions, CSRF."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests import factories
+
+LOCKED = "登录失败次数过多，该账号已被暂时锁定"
+
+
+def _login(client, username, password):
+    return client.post("/login/", {"username": username, "password": password})
+
+
+def _signed_in(client):
+    return "_auth_user_id" in client.session
+
+
+def test_login_with_the_right_password_goes_home(client, unit_user):
+    response = _login(client, "alice", factories.PASSWORD)
+    assert response.status_code == 302 and response.url == "/"
+    assert _signed_in(client)
+    home = client.get("/").content.decode()
+    assert "海淀区测试局" in home and "北京市海淀区委编办" in home and "退出" in home
+
+
+def test_login_follows_next(client, office_user):
+    response = client.post(
+        "/login/?next=/units/", {"username": "hd_staff", "password": factories.PASSWORD, "next": "/units/"}
+    )
+    assert response.status_code == 302 and response.url == "/units/"
+
+
+def test_wrong_password_is_refused_in_chinese(client, unit_user):
+    response = _login(client, "alice", "Wrong12345")
+    assert response.status_code == 200
+    assert not _signed_in(client)
+    errors = " ".join(response.context["form"].non_field_errors())
+    assert "用户名" in errors and "密码" in errors
+    assert errors in response.content.decode()
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password(client, unit_user):
+    assert settings.AXES_FAILURE_LIMIT == 5
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "alice", "Wrong12345")
+    response = _login(client, "alice", factories.PASSWORD)
+    body = response.content.decode()
+    assert LOCKED in body and "同级编办" in body
+    assert response.status_code == 429
+    assert not _signed_in(client)
+    # Another browser (another address) is locked out of this account too.
+    other = Client(REMOTE_ADDR="10.1.2.3")
+    assert LOCKED in _login(other, "alice", factories.PASSWORD).content.decode()
+    assert not _signed_in(other)
+
+
+def test_lockout_is_per_account(client, unit_user, other_unit_user):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "alice", "Wrong12345")
+    response = _login(client, "bob", factories.PASSWORD)
+    assert response.status_code == 302 and _signed_in(client)
+
+
+def test_four_failures_then_success_resets_the_count(client, unit_user):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        _login(client, "alice", "Wrong12345")
+    assert _login(client, "alice", factories.PASSWORD).status_code == 302
+    client.post("/logout/")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        _login(client, "alice", "Wrong12345")
+    # Had the earlier failures still counted this would be locked.
+    assert _login(client, "alice", factories.PASSWORD).status_code == 302
+
+
+def test_session_ends_with_the_browser_and_after_inactivity(client, unit_user):
+    response = _login(client, "alice", factories.PASSWORD)
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["expires"] == "" and cookie["max-age"] == ""  # a browser-session cookie
+    assert cookie["httponly"]
+    assert client.session.get_expire_at_browser_close()
+    assert 0 < settings.SESSION_COOKIE_AGE <= 8 * 60 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST  # inactivity, not login time, counts
+
+
+def test_expired_session_is_sent_to_login(client, unit_user):
+    _login(client, "alice", factories.PASSWORD)
+    session = client.session
+    session.set_expiry(-1)
+    session.save()
+    response = client.get("/")
+    assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_logout_is_a_post(client, unit_user):
+    _login(client, "alice", factories.PASSWORD)
+    assert client.get("/logout/").status_code == 405
+    assert _signed_in(client)
+    response = client.post("/logout/")
+    assert response.status_code == 302 and response.url == "/login/"
+    assert not _signed_in(client)
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("url", ["/register/", "/login/", "/logout/"])
+def test_posts_without_csrf_token_are_refused(db, url):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(url, {"username": "alice", "password": factories.PASSWORD})
+    assert response.status_code == 403
+
+
+def test_csrf_token_from_the_form_is_accepted(db, unit_user):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/login/")
+    token = page.context["csrf_token"]
+    assert f'name="csrfmiddlewaretoken" value="{token}"' in page.content.decode()
+    response = client.post(
+        "/login/", {"username": "alice", "password": factories.PASSWORD, "csrfmiddlewaretoken": str(token)}
+    )
+    assert response.status_code == 302 and _signed_in(client)
+
+
+# --- 修改密码: everyone changes their own password ----------------------------------------
+
+
+def _change(client, old, new, confirm=None):
+    return client.post(
+        "/account/password/",
+        {"old_password": old, "new_password": new, "new_password_confirm": new if confirm is None else confirm},
+    )
+
+
+def test_unit_changes_its_own_password_and_stays_signed_in(client, unit_user):
+    _login(client, "alice", factories.PASSWORD)
+    page = client.get("/account/password/").content.decode()
+    assert "原密码" in page and "新密码" in page and "确认密码" in page
+    response = _change(client, factories.PASSWORD, "Mine12345")
+    assert response.status_code == 302 and response.url == "/"
+    assert _signed_in(client)
+    assert "密码已修改" in client.get("/").content.decode()
+    assert _login(Client(), "alice", "Mine12345").status_code == 302
+    from conac.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="修改密码", actor=unit_user).exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "confirm", "field", "message"),
+    [
+        ("Wrong12345", "Mine12345", None, "old_password", "原密码不正确"),
+        (factories.PASSWORD, "short1", None, "new_password", "8-16位半角英文和数字混合"),
+        (factories.PASSWORD, "onlyletters", None, "new_password", "8-16位半角英文和数字混合"),
+        (factories.PASSWORD, "Mine12345", "Mine54321", "new_password_confirm", "两次输入的密码不一致"),
+    ],
+)
+def test_bad_own_password_change_is_refused(client, unit_user, old, new, confirm, field, message):
+    _login(client, "alice", factories.PASSWORD)
+    response = _change(client, old, new, confirm)
+    assert response.status_code == 200
+    assert any(message in e for e in response.context["form"].errors[field])
+    assert _login(Client(), "alice", factories.PASSWORD).status_code == 302
+
+
+def test_office_staff_change_their_own_password_too(client, office_user):
+    _login(client, "hd_staff", factories.PASSWORD)
+    assert _change(client, factories.PASSWORD, "Staff54321").status_code == 302
+    assert _login(Client(), "hd_staff", "Staff54321").status_code == 302
