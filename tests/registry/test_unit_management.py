@@ -205,7 +205,7 @@ def test_changing_level_and_region_rederives_the_office(client_for, office_user,
     unit.refresh_from_db()
     assert unit.level == "province" and unit.region.code == "110000"
     assert unit.office.name == "北京市委编办"
-    # It has moved to 北京市's office: 海淀区's office now sees it only... not at all (it is above).
+    # It now belongs to 北京市's office, above 海淀区: out of 海淀区's scope altogether.
     assert client.get(detail_url(unit)).status_code == 404
 
     central = factories.make_unit(username="tocentral", name="将改为中央单位")
