@@ -285,7 +285,7 @@ def confirm_remittance(remittance, *, actor, now=None):
         remittance.confirmed_at = now
         remittance.save(update_fields=["status", "confirmed_by", "confirmed_at"])
 
-        consumed_ids = [c.pk for c in consumed]
+        consumed_ids = [c.pk for c in consumed][1:]
         Charge.objects.filter(pk__in=consumed_ids).update(
             status=C.CONSUMED, remittance=remittance, consumed_at=now, effective_on=effective_on
         )

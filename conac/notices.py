@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template import Context, Engine
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from .models import Notice
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+RETRY_WINDOW = timedelta(hours=1)
 
 
 def queue(template, *, key, context, sms_to="", email_to=""):
@@ -120,8 +122,14 @@ def resend_queued(older_than_minutes=10):
     """Queue again the notices still waiting (e.g. the broker was down at commit)."""
     from .tasks import send_notice
 
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    pks = list(Notice.objects.filter(status=Notice.Status.QUEUED, created_at__lt=cutoff).values_list("pk", flat=True))
+    now = timezone.now()
+    # A notice already tried is in its task's retry backoff (about 16 minutes in all): sending
+    # it again meanwhile would start a second retry chain. Only one whose retry was lost, long
+    # after the backoff ended, is queued again.
+    stale = Q(attempts=0, created_at__lt=now - timedelta(minutes=older_than_minutes)) | Q(
+        attempts__gt=0, created_at__lt=now - RETRY_WINDOW
+    )
+    pks = list(Notice.objects.filter(stale, status=Notice.Status.QUEUED).values_list("pk", flat=True))
     for pk in pks:
         send_notice.delay(pk)
     return len(pks)

@@ -79,7 +79,7 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 echo "== bandit"
-.venv/bin/bandit -q -c pyproject.toml -r conac registry
+.venv/bin/bandit -q -c pyproject.toml -r conac registry review billing
 echo "== makemigrations --check"
 $PY manage.py makemigrations --check --dry-run >/dev/null
 echo "== check --deploy (production-like settings)"

@@ -163,6 +163,11 @@ class ReservedName(models.Model):
     def __str__(self):
         return f"{self.label}{self.suffix or '（所有后缀）'}"
 
+    def save(self, *args, **kwargs):
+        # Rows added outside the admin form (fixtures, the shell) are normalised too.
+        self.clean()
+        super().save(*args, **kwargs)
+
     def clean(self):
         """Store what the lookup compares: the normalised label and a configured suffix."""
         from django.core.exceptions import ValidationError
@@ -181,8 +186,3 @@ class ReservedName(models.Model):
             raise ValidationError({"label": exc.messages}) from None
         if not self.label:
             raise ValidationError({"label": "请填写保留名称。"})
-
-    def save(self, *args, **kwargs):
-        # Rows added outside the admin form (fixtures, the shell) are normalised too.
-        self.clean()
-        super().save(*args, **kwargs)

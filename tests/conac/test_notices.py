@@ -185,13 +185,21 @@ def test_email_smtp_failure_is_transient(db):
 
 
 def test_resend_queued_picks_up_stale_notices_only(db, sms_outbox):
-    stale = _queued_sms()
-    fresh, *_ = queue_registered(key="unit:9:registered", email_to="")
-    Notice.objects.filter(pk=stale.pk).update(created_at=stale.created_at - timedelta(hours=1))
-    assert notices.resend_queued(older_than_minutes=10) == 1
-    stale.refresh_from_db()
-    fresh.refresh_from_db()
-    assert stale.status == "sent" and fresh.status == "queued"
+    def queued(key, age, attempts=0):
+        notice, *_ = queue_registered(key=key, email_to="")
+        Notice.objects.filter(pk=notice.pk).update(created_at=notice.created_at - age, attempts=attempts)
+        return notice
+
+    never_sent = queued("never-sent", timedelta(minutes=20))  # the broker was down at commit
+    fresh = queued("fresh", timedelta(minutes=1))  # its task is still on the way
+    in_backoff = queued("in-backoff", timedelta(minutes=20), attempts=2)  # its retry is scheduled
+    lost_retry = queued("lost-retry", timedelta(hours=2), attempts=2)  # its retry never came
+    assert notices.resend_queued(older_than_minutes=10) == 2
+    statuses = {
+        n.key: n.status for n in Notice.objects.filter(pk__in=[never_sent.pk, fresh.pk, in_backoff.pk, lost_retry.pk])
+    }
+    assert statuses == {"never-sent": "sent", "fresh": "queued", "in-backoff": "queued", "lost-retry": "sent"}
+    assert len(sms_outbox) == 2
 
 
 # --- The HTTP SMS gateway ------------------------------------------------------------------
