@@ -13,3 +13,4 @@ class BillingConfig(AppConfig):
 
         hooks.domain_approved.append(services.create_registration_charge)
         hooks.domain_deleted.append(services.settle_charges_of_deleted_domain)
+        hooks.unit_office_changed.append(services.move_unpaid_charges)

@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -93,7 +94,7 @@ class FeeMarking(models.Model):
     marked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="收费人", on_delete=models.PROTECT, related_name="+"
     )
-    marked_at = models.DateTimeField("收费时间", auto_now_add=True)
+    marked_at = models.DateTimeField("收费时间", default=timezone.now)
 
     class Meta:
         verbose_name = "收费记录"
@@ -208,7 +209,7 @@ class Remittance(models.Model):
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
     )
-    registered_at = models.DateTimeField("登记时间", auto_now_add=True)
+    registered_at = models.DateTimeField("登记时间", default=timezone.now)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="认款人",

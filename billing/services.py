@@ -83,6 +83,18 @@ def settle_charges_of_deleted_domain(domain, actor, reason):
         )
 
 
+def move_unpaid_charges(unit, old_office_id, actor):
+    """The unit now belongs to another office (a registry hook): what it has not paid, it pays there.
+
+    Charges already marked or consumed stay in the ledger of the office that collected them.
+    """
+    moved = list(Charge.objects.select_for_update().filter(unit=unit, office_id=old_office_id, status=C.PENDING))
+    Charge.objects.filter(pk__in=[c.pk for c in moved]).update(office_id=unit.office_id)
+    audit.record_many(
+        moved, "单位变更同级编办", actor=actor, data={"from_office": old_office_id, "to_office": unit.office_id}
+    )
+
+
 def change_charge_years(charge, *, years, actor, today=None):
     """消费变更: change the years of an unpaid charge and recompute its amount."""
     today = today or timezone.localdate()
@@ -168,7 +180,7 @@ def mark_fees_paid(unit, *, charge_ids, invoice_no, amount, actor, now=None):
         if amount != total:
             raise BillingError(f"收费金额（{fmt(amount)}元）与应收金额（{fmt(total)}元）不符，请核对。")
         marking = FeeMarking.objects.create(
-            office_id=actor.office_id, unit=unit, invoice_no=invoice_no, amount=total, marked_by=actor
+            office_id=actor.office_id, unit=unit, invoice_no=invoice_no, amount=total, marked_by=actor, marked_at=now
         )
         Charge.objects.filter(pk__in=[c.pk for c in charges]).update(status=C.MARKED, marking=marking, marked_at=now)
         registration_domains = [c.domain for c in charges if c.kind == ChargeKind.REGISTRATION]
@@ -241,9 +253,11 @@ def confirm_remittance(remittance, *, actor, now=None):
         OfficeAccount.objects.get_or_create(office_id=remittance.office_id)
         account = OfficeAccount.objects.select_for_update().get(office_id=remittance.office_id)
         # Domains before charges, the order 删除域名 locks them in (else the two can deadlock).
+        # (Every domain with a marked charge: registrations and renewals alike.)
         list(
             Domain.objects.select_for_update()
-            .filter(office_id=account.office_id, status=DomainStatus.FEE_MARKED)
+            .filter(pk__in=Charge.objects.filter(office_id=account.office_id, status=C.MARKED).values("domain_id"))
+            .order_by("pk")
             .values_list("pk", flat=True)
         )
 
@@ -258,8 +272,9 @@ def confirm_remittance(remittance, *, actor, now=None):
             )  # fmt: skip
         ]
         marked = list(
-            Charge.objects.select_for_update()
+            Charge.objects.select_for_update(of=("self",))
             .filter(office_id=account.office_id, status=C.MARKED)
+            .select_related("domain")  # the audit entries name each domain: not a query per charge
             .order_by("marked_at", "id")
         )
         consumed = []
@@ -285,7 +300,7 @@ def confirm_remittance(remittance, *, actor, now=None):
         remittance.confirmed_at = now
         remittance.save(update_fields=["status", "confirmed_by", "confirmed_at"])
 
-        consumed_ids = [c.pk for c in consumed][1:]
+        consumed_ids = [c.pk for c in consumed]
         Charge.objects.filter(pk__in=consumed_ids).update(
             status=C.CONSUMED, remittance=remittance, consumed_at=now, effective_on=effective_on
         )

@@ -9,6 +9,8 @@ the change, so dependencies keep pointing one way and nothing runs by magic.
 domain_approved = []
 # fn(domain, actor, reason): the office deleted the domain (删除域名).
 domain_deleted = []
+# fn(unit, old_office_id, actor): the unit's level or region changed, and with it its 同级编办.
+unit_office_changed = []
 
 
 def run(hooks, *args, **kwargs):

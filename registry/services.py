@@ -4,7 +4,8 @@ from django.db import transaction
 
 from conac import audit, notices
 
-from .models import Domain, Unit, User
+from . import hooks
+from .models import DomainStatus, Unit, User
 
 UNIT_FIELDS = (
     "name", "kind", "credit_code", "region", "level", "address", "leader", "contact",
@@ -57,8 +58,11 @@ def update_unit(unit, *, unit_data, actor, new_password=""):
         unit.office = Unit.reviewing_office_for(unit.level, unit.region)
         unit.save()
         if before_office_id != unit.office_id:
-            # Applications nobody has reviewed yet go to the unit's new 同级编办.
-            unit.domains.filter(status=Domain.STATE_PENDING_OFFICE).update(office=unit.office)
+            # The new 同级编办 manages the unit's domains from now on (reviews what is
+            # waiting, collects what is unpaid, renews); money already collected stays
+            # with the office that collected it.
+            unit.domains.exclude(status=DomainStatus.DELETED).update(office=unit.office)
+            hooks.run(hooks.unit_office_changed, unit, before_office_id, actor)
         after = {f: _plain(getattr(unit, f)) for f in UNIT_FIELDS}
         changed = {f: [before[f], after[f]] for f in UNIT_FIELDS if before[f] != after[f]}
         audit.record(unit, "修改单位信息", actor=actor, data={"changed": changed})

@@ -72,7 +72,6 @@ if [ -z "${CELERY_BROKER_URL:-}" ]; then
   CELERY_BROKER_URL="redis://127.0.0.1:6379/0"
 fi
 export DATABASE_URL CELERY_BROKER_URL
-export DJANGO_ALLOW_ASYNC_UNSAFE=true
 PY=.venv/bin/python
 
 echo "== ruff"
@@ -81,9 +80,11 @@ echo "== ruff"
 echo "== bandit"
 .venv/bin/bandit -q -c pyproject.toml -r conac registry review billing
 echo "== makemigrations --check"
-$PY manage.py makemigrations --check --dry-run >/dev/null
+DATABASE_URL="sqlite:///:memory:" $PY manage.py makemigrations --check --dry-run >/dev/null
 echo "== check --deploy (production-like settings)"
 DEBUG=False SECRET_KEY="check-deploy-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   ALLOWED_HOSTS=registry.example.cn $PY manage.py check --deploy --fail-level WARNING
 echo "== pytest"
+# Playwright drives the browser from the test thread while live_server serves from another.
+export DJANGO_ALLOW_ASYNC_UNSAFE=true
 exec .venv/bin/pytest "$@"

@@ -424,3 +424,52 @@ def test_deleting_a_domain_with_a_pending_renewal_cancels_the_renewal(unit, offi
 
     assert refreshed(renewal).status == C.CANCELLED
     assert refreshed(domain).status == DomainStatus.DELETED
+
+
+def test_a_unit_moved_to_another_office_pays_its_unpaid_charges_there(unit, office_user, conac_user):
+    """Unpaid charges follow the unit to its new 同级编办; the new office can mark them."""
+    from registry.models import Office, Region
+    from registry.services import update_unit
+    from tests.factories import make_staff
+
+    domain = submit_and_approve_for_test(unit, office_user, conac_user)
+    charge = Charge.objects.get(domain=domain)
+    data = {
+        f: getattr(unit, f)
+        for f in (
+            "name",
+            "kind",
+            "credit_code",
+            "address",
+            "leader",
+            "contact",
+            "contact_mobile",
+            "contact_email",
+            "office_phone",
+            "handler",
+            "handler_id_number",
+        )
+    }
+    data.update(level="province", region=Region.objects.get(code="110000"))
+    update_unit(unit, unit_data=data, actor=office_user)
+    unit.refresh_from_db()
+    beijing = Office.objects.get(code="110000")
+    charge.refresh_from_db()
+    domain.refresh_from_db()
+    assert unit.office == beijing and charge.office == beijing and domain.office == beijing
+    bj_staff = make_staff("bj_mover", "110000")
+    services.mark_fees_paid(unit, charge_ids=[charge.pk], invoice_no="FP-MOVE", amount=charge.amount, actor=bj_staff)
+    charge.refresh_from_db()
+    assert charge.status == C.MARKED and charge.marking.office == beijing
+
+
+def submit_and_approve_for_test(unit, office_user, conac_user):
+    from registry import domain_services
+    from review import services as review
+
+    domain = domain_services.submit_domain_application(
+        unit, label="搬迁测试", suffix=".政务", years=1, actor=unit.account
+    )
+    review.approve(domain, actor=office_user)
+    review.approve(domain, actor=conac_user)
+    return domain

@@ -12,6 +12,7 @@ from billing import jobs, services, tasks
 from billing.models import C, Charge, ChargeKind
 from conac.audit import history_of
 from conac.models import AuditEntry, Notice
+from registry import domain_services
 from registry.models import Domain, DomainStatus
 from tests import factories
 from tests.billing.test_charges import active_domain, approved_domain, at, mark_all, refreshed, registration_charge
@@ -100,8 +101,6 @@ def test_a_year_the_calendar_package_does_not_know_uses_monday_to_friday(unit, o
 def test_a_domain_deleted_while_waiting_is_not_activated(unit, office_user, conac_user):
     domain = approved_domain(unit, "待生效删除", years=1, office_user=office_user, conac_user=conac_user)
     paid_for(unit, office_user, conac_user, remitted_on=datetime.date(2025, 9, 18), confirmed_at=at(2025, 9, 19))
-    from registry import domain_services
-
     domain_services.delete_domain(domain, reason="单位撤销", actor=office_user)
 
     assert jobs.run_all(datetime.date(2025, 9, 22)) == NOTHING

@@ -197,6 +197,12 @@ def test_the_office_is_told_what_was_consumed_and_what_remains(unit, office_user
     assert "尚未消费（已收费待汇款）：1 笔，共 200.00 元" in notice.body
     assert "当前余额：50.00 元" in notice.body
 
+    # A remittance that consumes nothing names no day on which nothing takes effect.
+    services.confirm_remittance(remit(office_user, "100.00", "HK-NONE"), actor=conac_user, now=at(2025, 10, 9))
+    notice = Notice.objects.get(template="remittance_confirmed", subject__contains="HK-NONE")
+    assert "本次认款消费：0 笔，共 0.00 元。" in notice.body and "生效" not in notice.body
+    assert "当前余额：150.00 元" in notice.body
+
 
 # --- the next working day ------------------------------------------------------------
 
