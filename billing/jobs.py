@@ -50,15 +50,18 @@ def activate_due_domains(day):
             domains.append(domain)
         _update_grouped(Domain, domains, ["status", "registered_on", "expires_on"], updated_at=timezone.now())
         audit.record_many(domains, "注册成功", actor=None, from_state="待生效", to_state="注册成功")
-        for domain in domains:
-            unit = domain.unit
-            notices.queue(
-                "domain_active",
-                key=f"domain:{domain.public_id}:active",
-                context={"unit": unit, "domain": domain},
-                sms_to=unit.contact_mobile,
-                email_to=unit.contact_email,
-            )
+        notices.queue_many(
+            "domain_active",
+            (
+                {
+                    "key": f"domain:{domain.public_id}:active",
+                    "context": {"unit": domain.unit, "domain": domain},
+                    "sms_to": domain.unit.contact_mobile,
+                    "email_to": domain.unit.contact_email,
+                }
+                for domain in domains
+            ),
+        )
     return len(domains)
 
 
@@ -93,15 +96,18 @@ def apply_due_renewals(day):
             charges, "续费成功", actor=None, from_state="已认款", to_state="续费成功",
             data=lambda c: {"from": c.previous_expiry.isoformat(), "years": c.years},
         )  # fmt: skip
-        for charge in charges:
-            unit = charge.domain.unit
-            notices.queue(
-                "domain_renewed",
-                key=f"charge:{charge.public_id}:renewed",
-                context={"unit": unit, "domain": charge.domain, "charge": charge},
-                sms_to=unit.contact_mobile,
-                email_to=unit.contact_email,
-            )
+        notices.queue_many(
+            "domain_renewed",
+            (
+                {
+                    "key": f"charge:{charge.public_id}:renewed",
+                    "context": {"unit": charge.domain.unit, "domain": charge.domain, "charge": charge},
+                    "sms_to": charge.domain.unit.contact_mobile,
+                    "email_to": charge.domain.unit.contact_email,
+                }
+                for charge in charges
+            ),
+        )
     return len(charges)
 
 

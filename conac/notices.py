@@ -41,6 +41,51 @@ def queue(template, *, key, context, sms_to="", email_to=""):
     return [n for n in notices if n is not None]
 
 
+def queue_many(template, items):
+    """Queue one notice per item in a few statements (daily jobs touching thousands of domains).
+
+    ``items`` are dicts with ``key``, ``context`` and optional ``sms_to`` / ``email_to``.
+    Keys already queued are skipped by the database (the same unique constraint as ``queue``).
+    """
+    rows = []
+    for item in items:
+        context = item["context"]
+        if item.get("sms_to"):
+            rows.append(
+                Notice(
+                    channel=Notice.Channel.SMS,
+                    recipient=item["sms_to"],
+                    template=template,
+                    key=item["key"],
+                    body=_render(f"notices/{template}.sms.txt", context).strip(),
+                )
+            )
+        if item.get("email_to"):
+            rows.append(
+                Notice(
+                    channel=Notice.Channel.EMAIL,
+                    recipient=item["email_to"],
+                    template=template,
+                    key=item["key"],
+                    subject=" ".join(_render(f"notices/{template}.subject.txt", context).split()),
+                    body=_render(f"notices/{template}.email.txt", context).strip(),
+                )
+            )
+    if not rows:
+        return 0
+    Notice.objects.bulk_create(rows, ignore_conflicts=True)
+    # ignore_conflicts gives no primary keys back: find the fresh rows by their keys.
+    pks = list(
+        Notice.objects.filter(
+            template=template, key__in={r.key for r in rows}, status=Notice.Status.QUEUED, attempts=0
+        ).values_list("pk", flat=True)
+    )
+    from .tasks import send_notice
+
+    transaction.on_commit(lambda: [send_notice.delay(pk) for pk in pks], robust=True)
+    return len(pks)
+
+
 def _text_engine():
     """The project's templates, without HTML escaping: SMS and email are plain text."""
     from django.conf import settings

@@ -181,6 +181,9 @@ CELERY_BEAT_SCHEDULE = {
     "resend-queued-notices": {"task": "conac.tasks.resend_queued_notices", "schedule": 600.0},
 }
 
+# The top-level domains this registry runs (their A-labels are computed with IDNA 2008).
+DOMAIN_SUFFIXES = env.list("DOMAIN_SUFFIXES", default=[".政务", ".公益"])
+
 # The yearly fee used when CONAC has not entered a fee schedule for a suffix.
 DEFAULT_FEE_PER_YEAR = env.str("DEFAULT_FEE_PER_YEAR", default="200.00")
 

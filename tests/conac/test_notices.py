@@ -278,3 +278,24 @@ def test_file_backend_writes_one_file_per_message(settings, tmp_path):
     sms.FileBackend().send("+8613800138000", "文件短信")
     (written,) = (tmp_path / "sms").iterdir()
     assert written.read_text(encoding="utf-8") == "To: +8613800138000\n\n文件短信\n"
+
+
+def test_queue_many_queues_each_key_once_and_sends_on_commit(django_capture_on_commit_callbacks, unit):
+    """The daily jobs' bulk path: one row per channel and key, a second run adds nothing."""
+    from conac import notices as notice_service
+    from conac import sms
+    from conac.models import Notice
+
+    items = [
+        {"key": f"bulk:{i}", "context": {"unit": unit, "username": "x", "office": unit.office},
+         "sms_to": "+8613800138000", "email_to": f"bulk{i}@example.cn"}
+        for i in range(3)
+    ]  # fmt: skip
+    Notice.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notice_service.queue_many("unit_registered", items) == 6
+    assert Notice.objects.filter(template="unit_registered", status=Notice.Status.SENT).count() == 6
+    assert len([m for m in sms.outbox if unit.name in m["body"]]) == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notice_service.queue_many("unit_registered", items) == 0
+    assert Notice.objects.filter(template="unit_registered").count() == 6
