@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from conac import audit, notices
-from registry.models import Domain, DomainStatus, User
+from registry.models import Domain, DomainStatus, User, check_transition
 
-from .models import C, Charge, ChargeKind
+from .models import C, Charge, ChargeKind, check_charge_transition
 
 REMINDER_DAYS = (30, 7, 1)
 
@@ -44,6 +44,7 @@ def activate_due_domains(day):
         domains = []
         for charge in charges:
             domain = charge.domain
+            check_transition(domain.status, DomainStatus.ACTIVE, "system")
             domain.status = DomainStatus.ACTIVE
             domain.registered_on = charge.effective_on
             domain.expires_on = charge.effective_on + relativedelta(years=charge.years)
@@ -86,7 +87,9 @@ def apply_due_renewals(day):
             charge.previous_expiry = domain.expires_on
             domain.expires_on = domain.expires_on + relativedelta(years=charge.years)
             if domain.status == DomainStatus.EXPIRED and domain.expires_on >= day:
+                check_transition(domain.status, DomainStatus.ACTIVE, "system")
                 domain.status = DomainStatus.ACTIVE
+            check_charge_transition(charge.status, C.APPLIED, "system")
             charge.status = C.APPLIED
             charge.applied_at = now
             domains.append(domain)
@@ -117,6 +120,7 @@ def expire_domains(day):
         domains = list(
             Domain.objects.select_for_update().filter(status=DomainStatus.ACTIVE, expires_on__lt=day).order_by("id")
         )
+        check_transition(DomainStatus.ACTIVE, DomainStatus.EXPIRED, "system")
         Domain.objects.filter(pk__in=[d.pk for d in domains]).update(
             status=DomainStatus.EXPIRED, updated_at=timezone.now()
         )

@@ -14,6 +14,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from conac import workflow
+from registry.models.organisations import JurisdictionQuerySet
+
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
@@ -66,21 +69,18 @@ CHARGE_TRANSITIONS = {
     (C.CONSUMED, C.APPLIED): "system",  # a renewal took effect (daily job)
 }
 
+
+def check_charge_transition(from_state, to_state, role):
+    """Raise ``conac.workflow.TransitionError`` unless CHARGE_TRANSITIONS allows the step for ``role``."""
+    workflow.check(CHARGE_TRANSITIONS, from_state, to_state, role, labels=dict(ChargeStatus.choices))
+
+
 # A renewal is "open" from 提交续费申请 until it has taken effect (or was cancelled).
 OPEN_RENEWAL_STATES = [C.PENDING, C.MARKED, C.CONSUMED]
 
 
-class ChargeQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        role = getattr(user, "role", None)
-        if role == "conac":
-            return self
-        if role == "office" and user.office_id:
-            prefix = user.office.scope_prefix
-            return self.filter(office__code__startswith=prefix) if prefix else self
-        if role == "unit" and user.unit_id:
-            return self.filter(unit_id=user.unit_id)
-        return self.none()
+class ChargeQuerySet(JurisdictionQuerySet):
+    """Charges follow the jurisdiction of their unit and collecting office."""
 
 
 class FeeMarking(models.Model):

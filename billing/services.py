@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from conac import audit, notices
 from conac.workdays import add_workdays
-from registry.models import Domain, DomainStatus, User
+from registry.models import Domain, DomainStatus, User, check_transition
 
 from .models import (
     C,
@@ -26,6 +26,7 @@ from .models import (
     OfficeAccount,
     Remittance,
     RemittanceStatus,
+    check_charge_transition,
 )
 from .money import ZERO, fmt, yuan
 
@@ -75,7 +76,9 @@ def settle_charges_of_deleted_domain(domain, actor, reason):
     now = timezone.now()
     for charge in charges:
         before = charge.get_status_display()
-        charge.status = C.CANCELLED if charge.status == C.PENDING else C.REFUND_PENDING
+        after = C.CANCELLED if charge.status == C.PENDING else C.REFUND_PENDING
+        check_charge_transition(charge.status, after, "office")
+        charge.status = after
         charge.cancelled_at = now
         charge.save(update_fields=["status", "cancelled_at"])
         audit.record(
@@ -182,6 +185,8 @@ def mark_fees_paid(unit, *, charge_ids, invoice_no, amount, actor, now=None):
         marking = FeeMarking.objects.create(
             office_id=actor.office_id, unit=unit, invoice_no=invoice_no, amount=total, marked_by=actor, marked_at=now
         )
+        check_charge_transition(C.PENDING, C.MARKED, "office")
+        check_transition(DomainStatus.AWAITING_PAYMENT, DomainStatus.FEE_MARKED, "office")
         Charge.objects.filter(pk__in=[c.pk for c in charges]).update(status=C.MARKED, marking=marking, marked_at=now)
         registration_domains = [c.domain for c in charges if c.kind == ChargeKind.REGISTRATION]
         moved = Domain.objects.filter(
@@ -300,6 +305,8 @@ def confirm_remittance(remittance, *, actor, now=None):
         remittance.confirmed_at = now
         remittance.save(update_fields=["status", "confirmed_by", "confirmed_at"])
 
+        check_charge_transition(C.MARKED, C.CONSUMED, "conac")
+        check_transition(DomainStatus.FEE_MARKED, DomainStatus.ACTIVATING, "conac")
         consumed_ids = [c.pk for c in consumed]
         Charge.objects.filter(pk__in=consumed_ids).update(
             status=C.CONSUMED, remittance=remittance, consumed_at=now, effective_on=effective_on

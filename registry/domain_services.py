@@ -15,7 +15,7 @@ from review import services as review
 from review.models import Tier
 
 from . import hooks, names
-from .models import Domain, DomainStatus, ReservedName, Unit
+from .models import Domain, DomainStatus, ReservedName, Unit, check_transition
 
 MIN_YEARS, MAX_YEARS = 1, 10
 
@@ -172,6 +172,7 @@ def delete_domain(domain, *, reason, actor, now=None):
         if locked.status == DomainStatus.DELETED:
             raise DomainError(f"“{locked.full_name}”已删除。")
         before = locked.get_status_display()
+        check_transition(locked.status, DomainStatus.DELETED, "office")
         locked.status = DomainStatus.DELETED
         locked.deleted_at = now or timezone.now()
         locked.delete_reason = reason

@@ -38,6 +38,8 @@ class Reviewable(models.Model):
     STATE_PENDING_CONAC = "pending_conac"
     STATE_REJECTED = "rejected"
     STATE_PASSED = None  # set by the subclass
+    # The lifecycle's (from, to) → role table; the engine checks every step against it.
+    TRANSITIONS = {}
     # The field naming the office that reviews at tier 1.
     REVIEW_OFFICE_FIELD = "office"
     # The field naming the applicant: only its own account may re-submit.

@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from conac import audit
+from conac import audit, workflow
 
 from .models import Decision, Outcome, Tier
 
@@ -76,6 +76,11 @@ def _decide(subject, outcome, *, actor, opinion, now=None):
                 raise ReviewError(_out_of_turn_message(locked, tier))
             before = locked.get_status_display()
             if outcome == Outcome.PASS:
+                after = model.STATE_PENDING_CONAC if tier == Tier.OFFICE else model.STATE_PASSED
+            else:
+                after = model.STATE_REJECTED
+            _check_step(model, locked.status, after, "office" if tier == Tier.OFFICE else "conac")
+            if outcome == Outcome.PASS:
                 locked.status = model.STATE_PENDING_CONAC if tier == Tier.OFFICE else model.STATE_PASSED
                 locked.rejection_reason = ""
             else:
@@ -112,6 +117,13 @@ def _decide(subject, outcome, *, actor, opinion, now=None):
     return decision
 
 
+def _check_step(model, from_state, to_state, role):
+    if model.TRANSITIONS:
+        workflow.check(
+            model.TRANSITIONS, from_state, to_state, role, labels=dict(model._meta.get_field("status").choices)
+        )
+
+
 def _out_of_turn_message(subject, tier):
     if subject.status == subject.STATE_PENDING_OFFICE and tier == Tier.CONAC:
         return "该申请尚未经同级编办审核通过，不能复审。"
@@ -136,6 +148,7 @@ def resubmit(subject, *, actor, now=None, apply_changes=None):
         if locked.status != model.STATE_REJECTED:
             raise ReviewError(f"只有审核不通过的申请可以重新提交（当前状态：{locked.get_status_display()}）。")
         before = locked.get_status_display()
+        _check_step(model, locked.status, model.STATE_PENDING_OFFICE, "unit")
         changed = apply_changes(locked) if apply_changes else {}
         locked.status = model.STATE_PENDING_OFFICE
         locked.review_round += 1

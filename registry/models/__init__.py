@@ -1,4 +1,4 @@
-from .domains import LIVE_STATES, TRANSITIONS, Domain, DomainStatus, ReservedName
+from .domains import LIVE_STATES, TRANSITIONS, Domain, DomainStatus, ReservedName, check_transition
 from .organisations import LEVEL_REGION, Office, Region, Unit, UnitKind, UnitLevel, User
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "UnitKind",
     "UnitLevel",
     "User",
+    "check_transition",
 ]

@@ -5,9 +5,10 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from conac import workflow
 from review.models import Reviewable
 
-from .organisations import User
+from .organisations import JurisdictionQuerySet
 
 
 class DomainStatus(models.TextChoices):
@@ -44,22 +45,13 @@ TRANSITIONS = {
 LIVE_STATES = [s for s in S if s not in (S.REJECTED, S.DELETED)]
 
 
-def allowed(from_state, to_state, role):
-    return TRANSITIONS.get((from_state, to_state)) == role
+def check_transition(from_state, to_state, role):
+    """Raise ``conac.workflow.TransitionError`` unless TRANSITIONS allows the step for ``role``."""
+    workflow.check(TRANSITIONS, from_state, to_state, role, labels=dict(DomainStatus.choices))
 
 
-class DomainQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """A unit its own domains; an office its units' and, read-only, those below; CONAC all."""
-        role = getattr(user, "role", None)
-        if role == User.Role.CONAC:
-            return self
-        if role == User.Role.OFFICE and user.office_id:
-            prefix = user.office.scope_prefix
-            return self.filter(office__code__startswith=prefix) if prefix else self
-        if role == User.Role.UNIT and user.unit_id:
-            return self.filter(unit_id=user.unit_id)
-        return self.none()
+class DomainQuerySet(JurisdictionQuerySet):
+    """A unit its own domains; an office its units' and, read-only, those below; CONAC all."""
 
     def live(self):
         return self.filter(status__in=LIVE_STATES)
@@ -72,6 +64,7 @@ class Domain(Reviewable):
     STATE_PENDING_CONAC = S.PENDING_CONAC
     STATE_REJECTED = S.REJECTED
     STATE_PASSED = S.AWAITING_PAYMENT
+    TRANSITIONS = TRANSITIONS
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     unit = models.ForeignKey("registry.Unit", verbose_name="申报单位", on_delete=models.PROTECT, related_name="domains")

@@ -114,18 +114,33 @@ LEVEL_REGION = {
 }
 
 
-class UnitQuerySet(models.QuerySet):
+class JurisdictionQuerySet(models.QuerySet):
+    """The one scoping rule for rows that belong to a unit and its office.
+
+    A unit sees its own; an office its own units' and, read-only, those of the offices
+    below it (by region code prefix); CONAC sees all. Subclasses name the field that
+    points at the unit (``UNIT_FIELD``) and at the office (``OFFICE_FIELD``).
+    """
+
+    UNIT_FIELD = "unit_id"
+    OFFICE_FIELD = "office"
+
     def visible_to(self, user):
-        """A unit sees itself; an office its own units and, read-only, those below it; CONAC all."""
         role = getattr(user, "role", None)
-        if role == User.Role.CONAC:
+        if role == "conac":
             return self
-        if role == User.Role.OFFICE and user.office_id:
+        if role == "office" and user.office_id:
             prefix = user.office.scope_prefix
-            return self.filter(office__code__startswith=prefix) if prefix else self
-        if role == User.Role.UNIT and user.unit_id:
-            return self.filter(pk=user.unit_id)
+            return self.filter(**{f"{self.OFFICE_FIELD}__code__startswith": prefix}) if prefix else self
+        if role == "unit" and user.unit_id:
+            return self.filter(**{self.UNIT_FIELD: user.unit_id})
         return self.none()
+
+
+class UnitQuerySet(JurisdictionQuerySet):
+    """A unit sees itself; an office its own units and, read-only, those below it; CONAC all."""
+
+    UNIT_FIELD = "pk"
 
     def editable_by(self, user):
         """Only the unit's own office changes its information or password."""
