@@ -7,10 +7,8 @@ import io
 import re
 import subprocess
 from decimal import Decimal
-from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
-from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -21,8 +19,8 @@ from registry import domain_services
 from registry.models import DomainStatus, User
 from review import services as review
 from tests import factories
+from tests.browser.screens import SCREENSHOTS
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 UNIT_NAME = "北京市海淀区财政局"
 UNIT_USERNAME = "hd_fin"
 LABEL = "海淀财政"

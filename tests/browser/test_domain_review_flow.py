@@ -2,10 +2,8 @@
 in headless Chromium, by the labels the manual names, with both notices sent to the unit."""
 
 import re
-from pathlib import Path
 
 import idna
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from playwright.sync_api import Page, expect
@@ -15,8 +13,8 @@ from conac.models import Notice
 from registry.models import Domain, DomainStatus, User
 from review.models import CommonReason, Decision, Outcome, Tier
 from tests import factories
+from tests.browser.screens import SCREENSHOTS
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 UNIT_NAME = "北京市海淀区教育委员会"
 LABEL = "海淀教育"
 FULL_NAME = f"{LABEL}.政务"

@@ -2,15 +2,13 @@
 in headless Chromium, by the labels the manual names."""
 
 import re
-from pathlib import Path
 
-from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from registry.models import Unit, User
 from tests import factories
+from tests.browser.screens import SCREENSHOTS
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 UNIT_NAME = "北京市海淀区数据局"
 USERNAME = "hd_data"
 PASSWORD = "Haidian2025"
