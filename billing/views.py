@@ -8,12 +8,12 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from conac.access import CONAC, OFFICE, STAFF, allow
+from conac.navigation import back_url
 from conac.pdf import render_pdf
 from registry import domain_queries
 from registry.domain_forms import DomainSearchForm
@@ -280,8 +280,7 @@ def renew(request):
         ids = _all_matching_ids(request) or ticked_ids(request.POST)
         if not ids:
             messages.error(request, "请先勾选要续费的域名。")
-            back = request.POST.get("next") or ""
-            return redirect(back if back.startswith("/") else reverse("registry:domain-search"))
+            return redirect(back_url(request, "registry:domain-search"))
         form = RenewalForm(initial={"ids": ids})
     else:
         form = RenewalForm(request.POST)

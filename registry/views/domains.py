@@ -10,11 +10,11 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from conac.access import AUTHENTICATED, CONAC, OFFICE, STAFF, UNIT, allow
 from conac.audit import history_of
+from conac.navigation import back_url
 from review import services as review
 from review.models import CommonReason, Tier
 
@@ -233,10 +233,7 @@ def domain_export(request):
 def domain_delete(request):
     """删除域名 for the ticked rows, with a reason; the domains stay in history."""
     form = DeleteDomainsForm(request.POST)
-    back = request.POST.get("next") or ""
-    # "//host/..." also starts with "/": only a page of this site is a safe way back.
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
-        back = reverse("registry:domain-search")
+    back = back_url(request, "registry:domain-search")
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
