@@ -19,6 +19,7 @@ from ..forms import ChangeOwnPasswordForm, RegionWidget, RegistrationForm, Reset
 from ..models import Unit, UnitKind, UnitLevel
 
 UNITS_PER_PAGE = 20
+DOMAINS_IN_DETAIL = 20  # the panel lists the newest; 域名查询 has them all
 
 
 @allow(PUBLIC)
@@ -176,6 +177,7 @@ def _detail_context(request, unit, form=None, reset_form=None):
         "detail_form": form or (UnitDetailForm(instance=unit) if editable else None),
         "reset_form": reset_form,
         "history": history_of(unit)[:20],
+        "domains": unit.domains.order_by("-id")[:DOMAINS_IN_DETAIL],
         "levels": UnitLevel,
     }
 

@@ -376,3 +376,11 @@ def test_anonymous_is_sent_to_login(client, unit):
     response = client.post(detail_url(unit), {"action": "reset", "new_password": "Hijack12345"})
     assert response.status_code == 302 and response.url.startswith("/login/")
     assert can_log_in("alice", factories.PASSWORD)
+
+
+def test_the_detail_panel_lists_the_units_domains(client_for, office_user, unit):
+    from tests.factories import make_domain
+
+    make_domain(unit, "详细信息域名", status="active")
+    body = client_for(office_user).get(detail_url(unit), HTTP_HX_REQUEST="true").content.decode()
+    assert "该单位的域名" in body and "详细信息域名.政务" in body and "注册成功" in body
