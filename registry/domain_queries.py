@@ -133,6 +133,8 @@ def domain_term_q(term):
     return suffix_q & Q(label__startswith=term)
 
 
+EXPORT_MAX_ROWS = 100_000
+
 EXPORT_COLUMNS = ["域名", "英文编码", "单位名称", "同级编办", "状态", "注册年限", "注册日期", "到期时间", "申请时间"]
 
 

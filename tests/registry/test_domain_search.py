@@ -314,3 +314,18 @@ def test_delete_goes_back_only_to_a_page_of_this_site(office, domains, next_url,
         DELETE, {"ids": [str(domains["hd_active"].public_id)], "reason": "单位撤销", "next": next_url}
     )
     assert response.status_code == 302 and response["Location"] == back
+
+
+def test_an_export_larger_than_the_limit_is_refused_with_a_message(client_for, conac_user, unit, monkeypatch):
+    from registry import domain_queries
+    from tests.factories import make_domain
+
+    for i in range(3):
+        make_domain(unit, f"导出上限{i}")
+    monkeypatch.setattr(domain_queries, "EXPORT_MAX_ROWS", 2)
+    client = client_for(conac_user)
+    response = client.get("/domains/search/export/?domain=导出上限")
+    assert response.status_code == 302 and response.url.startswith("/domains/search/")
+    assert "请按到期时间等条件缩小范围后分批导出" in client.get(response.url).content.decode()
+    monkeypatch.setattr(domain_queries, "EXPORT_MAX_ROWS", 3)
+    assert client.get("/domains/search/export/?domain=导出上限").status_code == 200
