@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin
 
+from conac.admin import ReadOnlyAdmin
+
 from .models import Charge, FeeMarking, FeeSchedule, LedgerEntry, OfficeAccount, Remittance
 
 
@@ -37,19 +39,6 @@ class FeeScheduleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # a price once used is history: close it with 失效日期 instead
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money changes state only through billing.services: here everything is read-only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Charge)

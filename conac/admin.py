@@ -4,7 +4,7 @@ from .models import AuditEntry, Notice, WorkdayException
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """The audit and notice logs are written by services only."""
+    """For records written by services only (logs, decisions, money, domains): nothing to add, edit or delete."""
 
     def has_add_permission(self, request):
         return False

@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
 
 from conac import audit
+from conac.admin import ReadOnlyAdmin
 
 from .forms import UnitFieldsForm
 from .models import LEVEL_REGION, Domain, Office, Region, ReservedName, Unit, UnitLevel, User
@@ -125,7 +126,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Domain)
-class DomainAdmin(admin.ModelAdmin):
+class DomainAdmin(ReadOnlyAdmin):
     """Domains change state only through the services: here everything is read-only."""
 
     list_display = ["label", "suffix", "alabel", "unit", "office", "status", "years", "expires_on", "submitted_at"]
@@ -133,15 +134,6 @@ class DomainAdmin(admin.ModelAdmin):
     search_fields = ["label", "alabel", "unit__name", "unit__credit_code"]
     list_select_related = ["unit", "office"]
     date_hierarchy = "submitted_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReservedName)

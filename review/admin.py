@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from conac.admin import ReadOnlyAdmin
+
 from .models import CommonReason, Decision
 
 
@@ -11,19 +13,10 @@ class CommonReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(ReadOnlyAdmin):
     """Decisions are written by the review engine only."""
 
     list_display = ["created_at", "content_type", "object_id", "round", "tier", "outcome", "reviewer", "office_name"]
     list_filter = ["tier", "outcome", "content_type"]
     search_fields = ["opinion", "reviewer__username"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

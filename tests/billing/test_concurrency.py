@@ -3,13 +3,11 @@ transactions and threads: each thread has its own connection, so the row locks a
 unique constraints decide, exactly as between two web processes."""
 
 import datetime
-import threading
 import time
 import zoneinfo
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from billing import services
 from billing.models import C, Charge, ChargeKind, FeeMarking, LedgerEntry, OfficeAccount, Remittance, RemittanceStatus
@@ -17,32 +15,13 @@ from billing.services import BillingError
 from conac import audit
 from registry import domain_services, hooks
 from registry.models import Domain, DomainStatus
-from registry.regions import load_regions
 from tests import factories
+from tests.concurrency import _persona_regions, _whole_tree_back_after_module, run_together, split  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 NOW = datetime.datetime(2025, 9, 30, 10, tzinfo=SHANGHAI)
-# The personas' regions only: a transactional test flushes every table when it ends.
-PERSONA_REGIONS = "110000 北京市\n110108 海淀区\n310000 上海市\n"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _whole_tree_back_after_module(django_db_blocker):
-    # Module scope: torn down after the last test's flush, so later tests find every region.
-    yield
-    with django_db_blocker.unblock():
-        load_regions()
-
-
-@pytest.fixture(autouse=True)
-def _persona_regions(transactional_db, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.fail("the concurrency tests need PostgreSQL (set DATABASE_URL)")
-    path = tmp_path / "divisions.txt"
-    path.write_text(PERSONA_REGIONS, encoding="utf-8")
-    load_regions(path)
 
 
 @pytest.fixture
@@ -60,33 +39,6 @@ def slow_audit(monkeypatch):
 
     monkeypatch.setattr(audit, "record", record)
     monkeypatch.setattr(audit, "record_many", record_many)
-
-
-def run_together(*calls):
-    """Run each call in its own thread, all released at once; return [(ok, value or exception)]."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = (True, call())
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[index] = (False, exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
-    return results
-
-
-def split(results):
-    return [v for ok, v in results if ok], [v for ok, v in results if not ok]
 
 
 def marked_charges(unit, office_user, amounts, *, invoice_no="FP1"):

@@ -19,7 +19,7 @@ from registry import domain_services
 from registry.models import DomainStatus, User
 from review import services as review
 from tests import factories
-from tests.browser.screens import SCREENSHOTS
+from tests.browser.pages import SCREENSHOTS, field, log_in, log_out
 
 UNIT_NAME = "北京市海淀区财政局"
 UNIT_USERNAME = "hd_fin"
@@ -27,24 +27,6 @@ LABEL = "海淀财政"
 FULL_NAME = f"{LABEL}.政务"
 OTHER_NAME = "海淀国库.政务"  # active too, but expiring outside the searched range
 OFFICE_NAME = "北京市海淀区委编办"
-
-
-def field(scope, label):
-    """The form control labelled ``label``; required fields carry a trailing ``*``."""
-    return scope.get_by_label(re.compile(rf"^\s*{re.escape(label)}\*?\s*$"))
-
-
-def log_in(page: Page, base_url, username):
-    page.goto(f"{base_url}/login/")
-    field(page, "用户名").fill(username)
-    field(page, "密码").fill(factories.PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
-
-
-def log_out(page: Page):
-    page.get_by_role("button", name="退出").click()
-    expect(page.get_by_role("button", name="退出")).to_have_count(0)
 
 
 def open_menu(page: Page, menu_name, item, heading):

@@ -13,7 +13,7 @@ from conac.models import Notice
 from registry.models import Domain, DomainStatus, User
 from review.models import CommonReason, Decision, Outcome, Tier
 from tests import factories
-from tests.browser.screens import SCREENSHOTS
+from tests.browser.pages import SCREENSHOTS, field, log_in, log_out
 
 UNIT_NAME = "北京市海淀区教育委员会"
 LABEL = "海淀教育"
@@ -21,24 +21,6 @@ FULL_NAME = f"{LABEL}.政务"
 FULL_ALABEL = f"{idna.encode(LABEL).decode()}.xn--zfr164b"
 COMMON_REASON = "域名与单位名称不符"
 REASON = f"{COMMON_REASON}，请使用单位规范简称。"
-
-
-def field(scope, label):
-    """The form control labelled ``label``; required fields carry a trailing ``*``."""
-    return scope.get_by_label(re.compile(rf"^\s*{re.escape(label)}\*?\s*$"))
-
-
-def log_in(page: Page, base_url, username):
-    page.goto(f"{base_url}/login/")
-    field(page, "用户名").fill(username)
-    field(page, "密码").fill(factories.PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
-
-
-def log_out(page: Page):
-    page.get_by_role("button", name="退出").click()
-    expect(page.get_by_role("button", name="退出")).to_have_count(0)
 
 
 def open_menu(page: Page, item):

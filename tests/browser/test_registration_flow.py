@@ -7,17 +7,12 @@ from playwright.sync_api import Page, expect
 
 from registry.models import Unit, User
 from tests import factories
-from tests.browser.screens import SCREENSHOTS
+from tests.browser.pages import SCREENSHOTS, field, log_in, log_out, submit_login
 
 UNIT_NAME = "北京市海淀区数据局"
 USERNAME = "hd_data"
 PASSWORD = "Haidian2025"
 NEW_PASSWORD = "Reset2025ok"
-
-
-def field(scope, label):
-    """The form control labelled ``label``; required fields carry a trailing ``*``."""
-    return scope.get_by_label(re.compile(rf"^\s*{re.escape(label)}\*?\s*$"))
 
 
 def choose_region(page: Page, province, county):
@@ -46,18 +41,6 @@ def fill_registration(page: Page, *, username, password, name, credit_code):
     field(page, "联系人邮箱").fill("data@example.cn")
     field(page, "经办人").fill("王五")
     field(page, "经办人身份证号").fill(factories.id_number())
-
-
-def log_in(page: Page, base_url, username, password):
-    page.goto(f"{base_url}/login/")
-    field(page, "用户名").fill(username)
-    field(page, "密码").fill(password)
-    page.get_by_role("button", name="登录", exact=True).click()
-
-
-def log_out(page: Page):
-    page.get_by_role("button", name="退出").click()
-    expect(page.get_by_role("button", name="退出")).to_have_count(0)
 
 
 def test_register_then_office_edits_unit_and_resets_its_password(live_server, page: Page):
@@ -141,7 +124,7 @@ def test_register_then_office_edits_unit_and_resets_its_password(live_server, pa
     log_out(page)
 
     # The old password no longer opens the account; the new one does.
-    log_in(page, base, USERNAME, PASSWORD)
+    submit_login(page, base, USERNAME, PASSWORD)
     expect(page.locator(".alert-danger")).to_contain_text("密码")
     expect(page.get_by_role("button", name="退出")).to_have_count(0)
     log_in(page, base, USERNAME, NEW_PASSWORD)

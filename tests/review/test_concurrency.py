@@ -4,45 +4,22 @@ Each thread has its own database connection, so row locks, advisory locks and th
 constraints decide, exactly as between two web processes.
 """
 
-import threading
 import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from conac import audit
 from conac.audit import history_of
 from conac.models import Notice
 from registry import domain_services, names
 from registry.models import Domain, DomainStatus
-from registry.regions import load_regions
 from review import services as review
 from review.models import Decision, Outcome
 from tests import factories
+from tests.concurrency import _persona_regions, _whole_tree_back_after_module, run_together, split  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# The personas' regions only: a transactional test flushes every table when it ends, and
-# loading these few takes milliseconds where the whole tree takes seconds.
-PERSONA_REGIONS = "110000 北京市\n110108 海淀区\n310000 上海市\n"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _whole_tree_back_after_module(django_db_blocker):
-    # Module scope: torn down after the last test's flush, so later tests find every region.
-    yield
-    with django_db_blocker.unblock():
-        load_regions()
-
-
-@pytest.fixture(autouse=True)
-def _persona_regions(transactional_db, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.fail("the concurrency tests need PostgreSQL (set DATABASE_URL)")
-    path = tmp_path / "divisions.txt"
-    path.write_text(PERSONA_REGIONS, encoding="utf-8")
-    load_regions(path)
 
 
 @pytest.fixture
@@ -55,35 +32,6 @@ def slow_audit(monkeypatch):
         return real_record(*args, **kwargs)
 
     monkeypatch.setattr(audit, "record", record)
-
-
-def run_together(*calls):
-    """Run each call in its own thread, all released at once; return [(ok, value or exception)]."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = (True, call())
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[index] = (False, exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
-    return results
-
-
-def split(results):
-    ok = [value for success, value in results if success]
-    failed = [value for success, value in results if not success]
-    return ok, failed
 
 
 @pytest.mark.parametrize("second_action", ["approve", "reject"])
