@@ -7,7 +7,7 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         # Explicit hooks (not signals): registry calls them inside its own transactions.
-        from registry import hooks
+        from registry.domains import hooks
 
         from . import services
 

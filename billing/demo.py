@@ -14,9 +14,9 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
 
-from registry import domain_services
-from registry.demo import demo_units
+from registry.domains import services as domain_services
 from registry.models import Domain, Unit, User
+from registry.organisations.demo import demo_units
 from review import services as review
 
 from . import jobs, services
@@ -168,6 +168,6 @@ def demo_summary():
 
 
 def _suffix(unit):
-    from registry.names import suffix_for_kind
+    from registry.domains.names import suffix_for_kind
 
     return suffix_for_kind(unit.kind)

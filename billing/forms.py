@@ -10,7 +10,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from registry.domain_forms import PublicIdsField
+from registry.domains.forms import PublicIdsField
 
 YEAR_CHOICES = [(n, f"{n}年") for n in range(1, 11)]
 MONEY_MAX = Decimal("9999999999.99")

@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from conac import workflow
-from registry.models.organisations import JurisdictionQuerySet
+from registry.organisations.models import JurisdictionQuerySet
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 from conac.access import CONAC, OFFICE, STAFF, allow
 from conac.navigation import back_url
 from conac.pdf import render_pdf
-from registry import domain_queries
-from registry.domain_forms import DomainSearchForm
+from registry.domains import queries as domain_queries
+from registry.domains.forms import DomainSearchForm
 from registry.models import Domain, Office, Unit, User
 
 from . import reports, services

@@ -6,8 +6,8 @@ from django.db import transaction
 from conac import audit
 from conac.admin import ReadOnlyAdmin
 
-from .forms import UnitFieldsForm
 from .models import LEVEL_REGION, Domain, Office, Region, ReservedName, Unit, UnitLevel, User
+from .organisations.forms import UnitFieldsForm
 
 
 @admin.register(Region)

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from .views import accounts, domains
+from .domains import views as domains
+from .organisations import views as accounts
 
 app_name = "registry"
 

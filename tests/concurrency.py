@@ -9,7 +9,7 @@ import threading
 import pytest
 from django.db import connection
 
-from registry.regions import load_regions
+from registry.organisations.regions import load_regions
 
 # The personas' regions only: a transactional test flushes every table when it ends, and
 # loading these few takes milliseconds where the whole tree takes seconds.

@@ -41,7 +41,7 @@ def mark_service_used(name):
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The whole GB/T 2260 tree and its offices, loaded once into the test database."""
-    from registry.regions import load_regions
+    from registry.organisations.regions import load_regions
 
     with django_db_blocker.unblock():
         load_regions()

@@ -3,8 +3,8 @@
 import itertools
 
 from registry.models import Office, Region, Unit, UnitKind, UnitLevel, User
-from registry.services import register_unit
-from registry.validators import ID_CHECK, ID_WEIGHTS, credit_code_check_char, org_code_check_char
+from registry.organisations.services import register_unit
+from registry.organisations.validators import ID_CHECK, ID_WEIGHTS, credit_code_check_char, org_code_check_char
 
 _sequence = itertools.count(1)
 PASSWORD = "Test12345"
@@ -72,7 +72,7 @@ def make_domain(unit, label, *, suffix=None, status="pending_local", years=1, su
     """A domain row in any state, straight through the ORM (the A-label computed by the name rules)."""
     from django.utils import timezone
 
-    from registry import names
+    from registry.domains import names
     from registry.models import Domain
 
     suffix = suffix or names.suffix_for_kind(unit.kind)

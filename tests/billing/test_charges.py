@@ -17,7 +17,8 @@ from billing.models import C, Charge, ChargeKind, FeeMarking, FeeSchedule
 from billing.money import yuan
 from billing.services import BillingError
 from conac.audit import history_of
-from registry import domain_services, names
+from registry.domains import names
+from registry.domains import services as domain_services
 from registry.models import DomainStatus, UnitKind, User
 from review import services as review
 from tests import factories
@@ -429,7 +430,7 @@ def test_deleting_a_domain_with_a_pending_renewal_cancels_the_renewal(unit, offi
 def test_a_unit_moved_to_another_office_pays_its_unpaid_charges_there(unit, office_user, conac_user):
     """Unpaid charges follow the unit to its new 同级编办; the new office can mark them."""
     from registry.models import Office, Region
-    from registry.services import update_unit
+    from registry.organisations.services import update_unit
     from tests.factories import make_staff
 
     domain = submit_and_approve_for_test(unit, office_user, conac_user)
@@ -464,7 +465,7 @@ def test_a_unit_moved_to_another_office_pays_its_unpaid_charges_there(unit, offi
 
 
 def submit_and_approve_for_test(unit, office_user, conac_user):
-    from registry import domain_services
+    from registry.domains import services as domain_services
     from review import services as review
 
     domain = domain_services.submit_domain_application(

@@ -13,7 +13,8 @@ from billing import services
 from billing.models import C, Charge, ChargeKind, FeeMarking, LedgerEntry, OfficeAccount, Remittance, RemittanceStatus
 from billing.services import BillingError
 from conac import audit
-from registry import domain_services, hooks
+from registry.domains import hooks
+from registry.domains import services as domain_services
 from registry.models import Domain, DomainStatus
 from tests import factories
 from tests.concurrency import _persona_regions, _whole_tree_back_after_module, run_together, split  # noqa: F401

@@ -12,7 +12,7 @@ from billing import jobs, services, tasks
 from billing.models import C, Charge, ChargeKind
 from conac.audit import history_of
 from conac.models import AuditEntry, Notice
-from registry import domain_services
+from registry.domains import services as domain_services
 from registry.models import Domain, DomainStatus
 from tests import factories
 from tests.billing.test_charges import active_domain, approved_domain, at, mark_all, refreshed, registration_charge

@@ -13,7 +13,7 @@ from billing import services
 from billing.capital import capital_yuan
 from billing.models import C, Charge, ChargeKind, FeeMarking, FeeSchedule, LedgerEntry, Remittance
 from conac.access import rule_of
-from registry import names
+from registry.domains import names
 from registry.models import Domain, DomainStatus, User
 from tests import factories
 

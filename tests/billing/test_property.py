@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from billing import jobs, services
 from billing.models import C, Charge, ChargeKind, LedgerEntry, OfficeAccount, Remittance, RemittanceStatus
 from billing.services import BillingError
-from registry import domain_services
+from registry.domains import services as domain_services
 from registry.models import Domain, DomainStatus, Office
 from review import services as review
 from tests import factories

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from billing import jobs, reports, services
 from billing.models import C, Charge, LedgerEntry, OfficeAccount, Remittance
-from registry import domain_services
+from registry.domains import services as domain_services
 from registry.models import Domain, DomainStatus
 from tests import factories
 

@@ -10,7 +10,7 @@ others, so the tests that need the tree after this module are transactional ones
 import pytest
 from django.db import connection
 
-from registry.regions import load_regions
+from registry.organisations.regions import load_regions
 
 
 @pytest.fixture(scope="module", autouse=True)

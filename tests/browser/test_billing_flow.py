@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from billing.models import C, Charge, ChargeKind, FeeMarking, FeeSchedule, LedgerEntry, OfficeAccount, Remittance
 from conac.workdays import add_workdays
-from registry import domain_services
+from registry.domains import services as domain_services
 from registry.models import DomainStatus, User
 from review import services as review
 from tests import factories

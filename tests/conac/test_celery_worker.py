@@ -30,7 +30,7 @@ def _regions_back_after_module(django_db_blocker):
     # The transactional test flushes every table when it ends, the session-wide region
     # tree included; put it back for the tests that run after this module.
     yield
-    from registry.regions import load_regions
+    from registry.organisations.regions import load_regions
 
     with django_db_blocker.unblock():
         load_regions()

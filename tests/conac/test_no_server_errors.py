@@ -5,7 +5,7 @@ import pytest
 from billing import services as billing
 from billing.models import Charge, Remittance
 from conac.access import rule_of
-from registry import domain_services
+from registry.domains import services as domain_services
 from review import services as review
 from tests.conac.test_access_rules import ALLOWED_ROLES, PERSONAS, _persona_user, app_urls, example_url
 

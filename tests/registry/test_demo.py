@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from conac.models import AuditEntry, Notice
-from registry.demo import DEMO_UNITS, UNIT_PASSWORD
 from registry.models import Region, Unit, User
-from registry.validators import normalize_mobile, validate_credit_code, validate_id_number
+from registry.organisations.demo import DEMO_UNITS, UNIT_PASSWORD
+from registry.organisations.validators import normalize_mobile, validate_credit_code, validate_id_number
 
 DEMO_ACCOUNTS = [
     # username, password, role, office name

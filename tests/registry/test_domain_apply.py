@@ -5,7 +5,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from conac.audit import history_of
-from registry import names
+from registry.domains import names
 from registry.models import Domain, DomainStatus, ReservedName, UnitKind
 from review import services as review
 from tests import factories

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from registry import names
+from registry.domains import names
 from registry.models import Domain, DomainStatus, UnitKind, UnitLevel
 from review import services as review
 from review.models import CommonReason, Decision

@@ -317,7 +317,7 @@ def test_delete_goes_back_only_to_a_page_of_this_site(office, domains, next_url,
 
 
 def test_an_export_larger_than_the_limit_is_refused_with_a_message(client_for, conac_user, unit, monkeypatch):
-    from registry import domain_queries
+    from registry.domains import queries as domain_queries
     from tests.factories import make_domain
 
     for i in range(3):

@@ -6,8 +6,7 @@ import idna
 import pytest
 from django.core.exceptions import ValidationError
 
-from registry.models import UnitKind
-from registry.names import (
+from registry.domains.names import (
     SUFFIXES,
     check_suffix_for_kind,
     configured_suffixes,
@@ -16,6 +15,7 @@ from registry.names import (
     validate_label,
     variants_of,
 )
+from registry.models import UnitKind
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 

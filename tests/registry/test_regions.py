@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from registry.models import Office, Region, Unit
-from registry.regions import load_regions
+from registry.organisations.regions import load_regions
 
 pytestmark = pytest.mark.django_db
 

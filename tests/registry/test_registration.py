@@ -252,7 +252,7 @@ def test_region_widget_refuses_unknown_field_names(client, db):
 
 
 def test_a_simultaneous_registration_of_the_same_username_is_an_error_at_the_field(client, db):
-    from registry import services
+    from registry.organisations import services
 
     register = services.register_unit
 
@@ -260,7 +260,7 @@ def test_a_simultaneous_registration_of_the_same_username_is_an_error_at_the_fie
         factories.make_unit(username=kwargs["username"], name="抢先注册的单位")
         return register(**kwargs)
 
-    with mock.patch("registry.services.register_unit", side_effect=the_other_request_wins):
+    with mock.patch("registry.organisations.services.register_unit", side_effect=the_other_request_wins):
         response = client.post(REGISTER_URL, registration_post())
     assert response.status_code == 200
     assert "该用户名已被使用" in response.context["form"].errors["username"][0]

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
-from registry.validators import (
+from registry.organisations.validators import (
     credit_code_category,
     credit_code_check_char,
     normalize_mobile,
@@ -101,7 +101,7 @@ def test_id_number_with_wrong_check_character_is_rejected(number):
 
 
 def _with_check(body17):
-    from registry.validators import ID_CHECK, ID_WEIGHTS
+    from registry.organisations.validators import ID_CHECK, ID_WEIGHTS
 
     return body17 + ID_CHECK[sum(int(c) * w for c, w in zip(body17, ID_WEIGHTS, strict=True)) % 11]
 

@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from conac import audit
 from conac.audit import history_of
 from conac.models import Notice
-from registry import domain_services, names
+from registry.domains import names
+from registry.domains import services as domain_services
 from registry.models import Domain, DomainStatus
 from review import services as review
 from review.models import Decision, Outcome

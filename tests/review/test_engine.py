@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from conac.audit import history_of
 from conac.models import AuditEntry, Notice
-from registry import domain_services
+from registry.domains import services as domain_services
 from registry.models import DomainStatus
 from review import services as review
 from review.models import Decision, Outcome, Tier

@@ -22,8 +22,8 @@ from django.utils import timezone
 from billing import jobs, services
 from billing.models import C, Charge
 from registry.models import Domain, DomainStatus, Office, Region, Unit, UnitKind, UnitLevel, User
-from registry.regions import load_regions
-from registry.validators import credit_code_check_char, org_code_check_char
+from registry.organisations.regions import load_regions
+from registry.organisations.validators import credit_code_check_char, org_code_check_char
 
 BENCH_NAME = "基准测试收费单位"
 OFFICE_CODE = "110108"

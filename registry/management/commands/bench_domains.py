@@ -21,8 +21,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from registry.models import Domain, DomainStatus, Office, Region, Unit, UnitKind, UnitLevel, User
-from registry.regions import load_regions
-from registry.validators import credit_code_check_char, org_code_check_char
+from registry.organisations.regions import load_regions
+from registry.organisations.validators import credit_code_check_char, org_code_check_char
 
 BENCH_PREFIX = "基准测试单位"
 BENCH_OFFICE_CODES = ["110108", "110105", "110000", "310000", "310104", "440300", "440305", "000000"]

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from registry.regions import load_regions
+from registry.organisations.regions import load_regions
 
 
 class Command(BaseCommand):

@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand
 
 from billing.demo import demo_summary, seed_billing, seed_fee_schedule
-from registry.demo import seed_accounts_and_units
-from registry.demo_domains import seed_domains, seed_review_settings
-from registry.regions import load_regions
+from registry.domains.demo import seed_domains, seed_review_settings
+from registry.organisations.demo import seed_accounts_and_units
+from registry.organisations.regions import load_regions
 
 
 class Command(BaseCommand):

@@ -6,9 +6,8 @@ from django.db import models
 from django.db.models import Q
 
 from conac import workflow
+from registry.organisations.models import JurisdictionQuerySet
 from review.models import Reviewable
-
-from .organisations import JurisdictionQuerySet
 
 
 class DomainStatus(models.TextChoices):
@@ -120,7 +119,7 @@ class Domain(Reviewable):
 
     @property
     def full_alabel(self):
-        from ..names import SUFFIXES
+        from .names import SUFFIXES
 
         return f"{self.alabel}.{SUFFIXES.get(self.suffix, '')}"
 
@@ -129,12 +128,12 @@ class Domain(Reviewable):
         return self.status in LIVE_STATES
 
     def on_review_passed(self, tier, actor):
-        from ..domain_services import domain_review_passed
+        from .services import domain_review_passed
 
         domain_review_passed(self, tier, actor)
 
     def on_review_rejected(self, tier, actor, opinion):
-        from ..domain_services import domain_review_rejected
+        from .services import domain_review_rejected
 
         domain_review_rejected(self, tier, actor, opinion)
 
@@ -165,7 +164,7 @@ class ReservedName(models.Model):
         """Store what the lookup compares: the normalised label and a configured suffix."""
         from django.core.exceptions import ValidationError
 
-        from .. import names
+        from . import names
 
         suffix = (self.suffix or "").strip()
         if suffix and not suffix.startswith("."):

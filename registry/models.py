@@ -1,5 +1,5 @@
-from .domains import LIVE_STATES, TRANSITIONS, Domain, DomainStatus, ReservedName, check_transition
-from .organisations import LEVEL_REGION, Office, Region, Unit, UnitKind, UnitLevel, User
+from .domains.models import LIVE_STATES, TRANSITIONS, Domain, DomainStatus, ReservedName, check_transition
+from .organisations.models import LEVEL_REGION, Office, Region, Unit, UnitKind, UnitLevel, User
 
 __all__ = [
     "LEVEL_REGION",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from conac.workdays import WorkdayCalendar
-from registry.validators import credit_code_category
+from registry.organisations.validators import credit_code_category
 
 from . import names
 from .models import Domain

@@ -18,9 +18,10 @@ from conac.navigation import back_url
 from review import services as review
 from review.models import CommonReason, Tier
 
-from .. import domain_queries, domain_services
-from ..domain_forms import DeleteDomainsForm, DomainApplicationForm, DomainSearchForm, ReviewDecisionForm
-from ..models import Domain, DomainStatus
+from . import queries as domain_queries
+from . import services as domain_services
+from .forms import DeleteDomainsForm, DomainApplicationForm, DomainSearchForm, ReviewDecisionForm
+from .models import Domain, DomainStatus
 
 PER_PAGE = 20
 

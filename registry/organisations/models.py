@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 
-from ..validators import credit_code_category, display_mobile
+from .validators import credit_code_category, display_mobile
 
 
 class Region(models.Model):

@@ -14,9 +14,9 @@ from django.urls import reverse
 from conac.access import AUTHENTICATED, OFFICE, PUBLIC, allow
 from conac.audit import history_of
 
-from .. import services
-from ..forms import ChangeOwnPasswordForm, RegionWidget, RegistrationForm, ResetPasswordForm, UnitDetailForm
-from ..models import Unit, UnitKind, UnitLevel
+from . import services
+from .forms import ChangeOwnPasswordForm, RegionWidget, RegistrationForm, ResetPasswordForm, UnitDetailForm
+from .models import Unit, UnitKind, UnitLevel
 
 UNITS_PER_PAGE = 20
 DOMAINS_IN_DETAIL = 20  # the panel lists the newest; 域名查询 has them all

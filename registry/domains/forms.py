@@ -6,8 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from . import names
-from .domain_services import MAX_YEARS, MIN_YEARS, check_name
 from .models import DomainStatus
+from .services import MAX_YEARS, MIN_YEARS, check_name
 
 YEAR_CHOICES = [(n, f"{n}年") for n in range(MIN_YEARS, MAX_YEARS + 1)]
 

@@ -11,11 +11,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from conac import audit, notices
+from registry.models import Domain, DomainStatus, ReservedName, Unit, check_transition
 from review import services as review
 from review.models import Tier
 
 from . import hooks, names
-from .models import Domain, DomainStatus, ReservedName, Unit, check_transition
 
 MIN_YEARS, MAX_YEARS = 1, 10
 

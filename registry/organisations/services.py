@@ -3,9 +3,8 @@
 from django.db import transaction
 
 from conac import audit, notices
-
-from . import hooks
-from .models import DomainStatus, Unit, User
+from registry.domains import hooks
+from registry.models import DomainStatus, Unit, User
 
 UNIT_FIELDS = (
     "name", "kind", "credit_code", "region", "level", "address", "leader", "contact",

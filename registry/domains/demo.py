@@ -3,11 +3,11 @@
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
+from registry.models import Domain, ReservedName, Unit, User
 from review import services as review
 from review.models import CommonReason
 
-from . import domain_services
-from .models import Domain, ReservedName, Unit, User
+from . import services as domain_services
 
 COMMON_REASONS = [
     "域名与单位名称不符，请使用单位全称或规范简称。",
