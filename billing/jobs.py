@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from conac import audit, notices
+from registry.dns import services as dns_services
 from registry.models import Domain, DomainStatus, User, check_transition
 
 from .models import C, Charge, ChargeKind, check_charge_transition
@@ -19,12 +20,15 @@ REMINDER_DAYS = (30, 7, 1)
 
 def run_all(day=None):
     day = day or timezone.localdate()
-    return {
+    result = {
         "activated": activate_due_domains(day),
         "renewed": apply_due_renewals(day),
         "expired": expire_domains(day),
         "reminders": send_expiry_reminders(day),
     }
+    # Expiry, renewals and the grace period change what the zones and forwarding hold.
+    dns_services.refresh_after_daily_jobs()
+    return result
 
 
 def activate_due_domains(day):

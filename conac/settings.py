@@ -44,6 +44,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Public hot path first: URL转发 hosts are answered from process memory, before the
+    # session, authentication and the staff site; other unknown hosts get a bare 404.
+    "registry.dns.forwarding.HostRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "conac.middleware.RejectNulBytesMiddleware",
@@ -84,6 +87,10 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Shared cache: Redis in production (the forwarding table's version is read from it, so every
+# web process sees a change within a second); process memory on the embedded default.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTH_USER_MODEL = "registry.User"
 AUTHENTICATION_BACKENDS = [
@@ -180,6 +187,8 @@ CELERY_BEAT_SCHEDULE = {
     "daily-jobs": {"task": "billing.tasks.run_daily_jobs", "schedule": crontab(hour=0, minute=30)},
     # Notices left 待发送 (e.g. the broker was down when their change committed).
     "resend-queued-notices": {"task": "conac.tasks.resend_queued_notices", "schedule": 600.0},
+    # Zones left dirty (a failed check, a lost trigger) are published again.
+    "publish-dirty-zones": {"task": "registry.tasks.publish_zones", "schedule": 60.0},
 }
 
 # The top-level domains this registry runs (their A-labels are computed with IDNA 2008).
@@ -187,6 +196,56 @@ DOMAIN_SUFFIXES = env.list("DOMAIN_SUFFIXES", default=[".政务", ".公益"])
 
 # The yearly fee used when CONAC has not entered a fee schedule for a suffix.
 DEFAULT_FEE_PER_YEAR = env.str("DEFAULT_FEE_PER_YEAR", default="200.00")
+
+
+# --- DNS: records, zones, URL forwarding ---------------------------------------------
+def _nameservers(entries):
+    """``name=addr|addr`` entries → [(A-label name, [addresses])]."""
+    import idna
+
+    out = []
+    for entry in entries:
+        name, _, addresses = entry.partition("=")
+        name = idna.encode(name.strip().rstrip("."), uts46=True).decode("ascii")
+        out.append((name, [a.strip() for a in addresses.split("|") if a.strip()]))
+    return out
+
+
+DNS_TTL_MIN = env.int("DNS_TTL_MIN", default=600)
+DNS_TTL_MAX = env.int("DNS_TTL_MAX", default=86400)
+DNS_MAX_RECORDS_PER_DOMAIN = env.int("DNS_MAX_RECORDS_PER_DOMAIN", default=100)
+# A delegation is published once this many NS records at @ are effective.
+DNS_MIN_DELEGATION_NS = env.int("DNS_MIN_DELEGATION_NS", default=2)
+# Days a domain past its 到期时间 stays in the zone (and keeps forwarding) before it drops out.
+DNS_EXPIRY_GRACE_DAYS = env.int("DNS_EXPIRY_GRACE_DAYS", default=30)
+# Where zone files are written; the name server reads them from here.
+DNS_ZONE_DIR = env.str("DNS_ZONE_DIR", default=str(VAR_DIR / "zones"))
+# The registry's name servers (NS of each zone); addresses are published when a name lies in the zone.
+DNS_NAMESERVERS = _nameservers(env.list("DNS_NAMESERVERS", default=["ns1.conac.cn", "ns2.conac.cn"]))
+DNS_SOA = {
+    "rname": env.str("DNS_SOA_RNAME", default="hostmaster.conac.cn"),
+    "ttl": env.int("DNS_SOA_TTL", default=3600),
+    "refresh": env.int("DNS_SOA_REFRESH", default=1800),
+    "retry": env.int("DNS_SOA_RETRY", default=600),
+    "expire": env.int("DNS_SOA_EXPIRE", default=1209600),
+    "minimum": env.int("DNS_SOA_MINIMUM", default=600),
+}
+# The addresses of the URL转发 service (this application's public addresses): URL转发 hosts get A/AAAA to them.
+DNS_FORWARDING_ADDRESSES = env.list("DNS_FORWARDING_ADDRESSES", default=[])
+# nsd-checkzone (found on PATH when empty), nsd-control and the NSD configuration it uses.
+DNS_CHECKZONE = env.str("DNS_CHECKZONE", default="")
+DNS_NSD_CONTROL = env.str("DNS_NSD_CONTROL", default="")
+DNS_NSD_CONFIG = env.str("DNS_NSD_CONFIG", default="")
+# Secondaries (NSD, Knot, BIND, PowerDNS…) allowed to transfer the zones and notified of changes.
+DNS_SECONDARIES = env.list("DNS_SECONDARIES", default=[])
+# Approvals within this many seconds are published together.
+DNS_PUBLISH_DELAY = env.float("DNS_PUBLISH_DELAY", default=5.0)
+# Besides CONAC's staff accounts, who is told when a zone fails its check.
+DNS_ALERT_EMAILS = env.list("DNS_ALERT_EMAILS", default=[])
+# The staff site answers only on these host names; other hosts are URL转发 (or a bare 404).
+SITE_HOSTS = env.list("SITE_HOSTS", default=ALLOWED_HOSTS)
+# How often (seconds) a web process checks the shared forwarding-table version.
+FORWARDING_CHECK_INTERVAL = env.float("FORWARDING_CHECK_INTERVAL", default=1.0)
 
 # --- Security (production values come from the environment) ---------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -24,7 +24,7 @@ class Outcome(models.TextChoices):
 
 
 class Reviewable(models.Model):
-    """Base of every model reviewed in two tiers.
+    """Base of every reviewed model: two tiers by default, or the tiers it declares.
 
     Subclasses have a ``status`` field with choices, set the state values used by the
     engine (``STATE_PENDING_OFFICE``, ``STATE_PENDING_CONAC``, ``STATE_REJECTED``,
@@ -34,6 +34,8 @@ class Reviewable(models.Model):
     the decision's transaction).
     """
 
+    # The tiers an item passes, in order (DNS changes: CONAC only).
+    REVIEW_TIERS = (Tier.OFFICE, Tier.CONAC)
     STATE_PENDING_OFFICE = "pending_local"
     STATE_PENDING_CONAC = "pending_conac"
     STATE_REJECTED = "rejected"

@@ -1,6 +1,7 @@
-"""The two-tier review engine: one place that decides who may review what, and when.
+"""The review engine: one place that decides who may review what, and when.
 
-Tier 1 is the reviewable's own office; tier 2 is CONAC. Nobody reviews out of turn,
+Tier 1 is the reviewable's own office; tier 2 is CONAC; a reviewable declares which
+tiers it passes (``REVIEW_TIERS``: DNS changes go to CONAC alone). Nobody reviews out of turn,
 twice, or outside their scope; a rejection needs a reason. Each decision is one
 transaction: lock the row, check, set the state, write the decision and the audit
 entry, run the reviewable's hooks. Two reviewers clicking at once yield one decision;
@@ -37,10 +38,19 @@ def pending_state(model, tier):
     return model.STATE_PENDING_OFFICE if tier == Tier.OFFICE else model.STATE_PENDING_CONAC
 
 
+def state_after_pass(model, tier):
+    """The next declared tier's pending state, or the passed state after the last tier."""
+    tiers = list(model.REVIEW_TIERS)
+    position = tiers.index(tier)
+    return pending_state(model, tiers[position + 1]) if position + 1 < len(tiers) else model.STATE_PASSED
+
+
 def queue_for(queryset, user):
     """The items of ``queryset`` waiting for ``user``'s decision (empty for non-reviewers)."""
     model = queryset.model
     tier = tier_of(user)
+    if tier not in model.REVIEW_TIERS:
+        return queryset.none()
     if tier == Tier.OFFICE:
         return queryset.filter(status=model.STATE_PENDING_OFFICE, **{f"{model.REVIEW_OFFICE_FIELD}_id": user.office_id})
     if tier == Tier.CONAC:
@@ -62,7 +72,7 @@ def _decide(subject, outcome, *, actor, opinion, now=None):
     model = type(subject)
     opinion = (opinion or "").strip()
     tier = tier_of(actor)
-    if tier is None:
+    if tier is None or tier not in model.REVIEW_TIERS:
         raise ReviewError("您没有审核权限。")
     if outcome == Outcome.REJECT and not opinion:
         raise ReviewError("审核不通过时必须填写审核意见（不通过原因）。")
@@ -75,17 +85,10 @@ def _decide(subject, outcome, *, actor, opinion, now=None):
             if locked.status != expected:
                 raise ReviewError(_out_of_turn_message(locked, tier))
             before = locked.get_status_display()
-            if outcome == Outcome.PASS:
-                after = model.STATE_PENDING_CONAC if tier == Tier.OFFICE else model.STATE_PASSED
-            else:
-                after = model.STATE_REJECTED
+            after = state_after_pass(model, tier) if outcome == Outcome.PASS else model.STATE_REJECTED
             _check_step(model, locked.status, after, "office" if tier == Tier.OFFICE else "conac")
-            if outcome == Outcome.PASS:
-                locked.status = model.STATE_PENDING_CONAC if tier == Tier.OFFICE else model.STATE_PASSED
-                locked.rejection_reason = ""
-            else:
-                locked.status = model.STATE_REJECTED
-                locked.rejection_reason = opinion
+            locked.status = after
+            locked.rejection_reason = "" if outcome == Outcome.PASS else opinion
             locked.save(update_fields=["status", "rejection_reason", "updated_at"])
             decision = Decision.objects.create(
                 content_type=ContentType.objects.get_for_model(model),
@@ -148,9 +151,10 @@ def resubmit(subject, *, actor, now=None, apply_changes=None):
         if locked.status != model.STATE_REJECTED:
             raise ReviewError(f"只有审核不通过的申请可以重新提交（当前状态：{locked.get_status_display()}）。")
         before = locked.get_status_display()
-        _check_step(model, locked.status, model.STATE_PENDING_OFFICE, "unit")
+        first = pending_state(model, model.REVIEW_TIERS[0])
+        _check_step(model, locked.status, first, "unit")
         changed = apply_changes(locked) if apply_changes else {}
-        locked.status = model.STATE_PENDING_OFFICE
+        locked.status = first
         locked.review_round += 1
         locked.submitted_at = now or timezone.now()
         locked.save()
