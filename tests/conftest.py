@@ -86,6 +86,20 @@ def _clear_outboxes():
     sms.outbox.clear()
 
 
+@pytest.fixture(autouse=True)
+def _dns_isolation(settings, tmp_path_factory):
+    """Each test publishes zones into its own folder, with a fresh cache and forwarding table."""
+    from django.core.cache import cache
+
+    from registry.dns import forwarding
+
+    settings.DNS_ZONE_DIR = str(tmp_path_factory.mktemp("zones"))
+    cache.clear()
+    forwarding.table.clear()
+    yield
+    forwarding.table.clear()
+
+
 @pytest.fixture
 def sms_outbox():
     from conac import sms
