@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .dns import views as dns
 from .domains import views as domains
 from .organisations import views as accounts
 
@@ -22,4 +23,10 @@ urlpatterns = [
     path("domains/review/decide/", domains.review_decide, name="domain-review-decide"),
     path("domains/<uuid:public_id>/", domains.domain_detail, name="domain-detail"),
     path("domains/<uuid:public_id>/resubmit/", domains.domain_resubmit, name="domain-resubmit"),
+    path("domains/<uuid:public_id>/dns/", dns.dns_records, name="dns-records"),
+    path("domains/<uuid:public_id>/dns/www/<uuid:change_id>/", dns.dns_www_prompt, name="dns-www-prompt"),
+    path("domains/<uuid:public_id>/dns/<uuid:record_id>/modify/", dns.dns_record_modify, name="dns-record-modify"),
+    path("domains/<uuid:public_id>/dns/<uuid:record_id>/delete/", dns.dns_record_delete, name="dns-record-delete"),
+    path("dns/review/", dns.dns_review, name="dns-review"),
+    path("dns/review/decide/", dns.dns_review_decide, name="dns-review-decide"),
 ]

@@ -117,14 +117,19 @@ def _decide(subject, outcome, *, actor, opinion, now=None):
         # The unique (subject, round, tier) caught a decision made in parallel.
         raise ReviewError("该申请已由其他审核人员处理，请刷新页面。") from None
     subject.status = locked.status
+    subject.rejection_reason = locked.rejection_reason
     return decision
 
 
 def _check_step(model, from_state, to_state, role):
+    """The reviewable's own lifecycle table must allow the step; refused steps are ``ReviewError`` too."""
     if model.TRANSITIONS:
-        workflow.check(
-            model.TRANSITIONS, from_state, to_state, role, labels=dict(model._meta.get_field("status").choices)
-        )
+        try:
+            workflow.check(
+                model.TRANSITIONS, from_state, to_state, role, labels=dict(model._meta.get_field("status").choices)
+            )
+        except workflow.TransitionError as exc:
+            raise ReviewError(str(exc)) from None
 
 
 def _out_of_turn_message(subject, tier):
@@ -152,6 +157,9 @@ def resubmit(subject, *, actor, now=None, apply_changes=None):
             raise ReviewError(f"只有审核不通过的申请可以重新提交（当前状态：{locked.get_status_display()}）。")
         before = locked.get_status_display()
         first = pending_state(model, model.REVIEW_TIERS[0])
+        if model.TRANSITIONS and model.TRANSITIONS.get((locked.status, first)) != "unit":
+            # e.g. a refused DNS change: the unit asks again with a new request, checked afresh.
+            raise ReviewError("该申请审核不通过后不能重新提交，请重新提出申请。")
         _check_step(model, locked.status, first, "unit")
         changed = apply_changes(locked) if apply_changes else {}
         locked.status = first

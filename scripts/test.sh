@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES="postgresql redis-server chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils"
+DEBIAN_PACKAGES="postgresql redis-server chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils nsd wrk"
 
 install_missing_debian_packages() {
   command -v dpkg >/dev/null 2>&1 || return 0

@@ -1,35 +1,48 @@
 """URL转发: the public hot path that answers requests for forwarded names.
 
 The middleware runs first, before sessions, authentication and the staff site. It
-normalises the ``Host`` header (case, port, trailing dot, Unicode → A-label) and looks
+normalises the ``Host`` header (case, port, trailing dot, Unicode or A-labels) and looks
 it up in a per-process table: a warm hit answers the redirect from memory with no
-database query. The table is invalidated by version: approvals, deletions and the
-daily expiry refresh bump a version in the shared cache, and each process checks that
-version at most once per ``FORWARDING_CHECK_INTERVAL`` second, so a change is seen
-everywhere within a second. A host that is neither forwarded nor one of the staff
-site's own names (``SITE_HOSTS``) gets a bare 404 that says nothing about the site.
+database query and no cache round trip. The table is invalidated by version: approvals,
+deletions and the daily expiry refresh bump a version in the shared cache, and each
+process checks that version at most once per ``FORWARDING_CHECK_INTERVAL`` second, so a
+change is seen everywhere within a second. The staff site answers only on its own names
+(``SITE_HOSTS``, which win over any record); any other host that is not forwarded gets a
+bare 404 that says nothing about the site.
 """
 
+import logging
+import re
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from functools import lru_cache
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import idna
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
+from django.utils.encoding import escape_uri_path, iri_to_uri
+from idna.core import uts46_remap
+
+log = logging.getLogger(__name__)
 
 VERSION_KEY = "dns:forwarding-version"
 MAX_ENTRIES = 100_000
+MAX_SITE_MEMO = 10_000
 NOT_FOUND_BODY = (
     b'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>404</title></head>'
     b"<body><h1>404</h1><p>\xe6\x9c\xaa\xe6\x89\xbe\xe5\x88\xb0\xe8\xaf\xa5\xe7\xbd\x91\xe7\xab\x99\xe3\x80\x82</p></body></html>"
 )  # 未找到该网站。
+NOT_FOUND_LENGTH = str(len(NOT_FOUND_BODY))
+# Letters, digits, hyphen and underscore (service labels), 1–63 octets a label.
+_NAME = re.compile(r"[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*")
+# RFC 3986 query characters; ``%`` kept so that escapes the client sent stay as they are.
+_QUERY_SAFE = "!$&'()*+,;=:@/?%-._~"
 
 
 def bump_version():
@@ -39,7 +52,8 @@ def bump_version():
 
 @lru_cache(maxsize=4096)
 def normalise_host(raw):
-    """``Host`` → lower-case A-labels, no port, no trailing dot; '' when it cannot be a name."""
+    """``Host`` → lower-case A-labels, no port, no trailing dot; an IPv6 literal in brackets;
+    '' when it cannot be a host name."""
     if not raw:
         return ""
     try:
@@ -47,146 +61,269 @@ def normalise_host(raw):
         raw = raw.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         pass
-    host = raw.strip()
-    if host.startswith("["):  # an IPv6 literal is never a forwarded name
-        return host.split("]")[0].lower() + "]"
+    host = raw.strip().lower()
+    if host.startswith("["):  # an IPv6 literal is never a forwarded name, but may be a site host
+        domain, _port = split_domain_port(host)
+        return domain
     if ":" in host:
         host, _, port = host.rpartition(":")
         if not port.isdigit():
             return ""
-    host = host.rstrip(".").lower()
-    if not host or len(host) > 253:
-        return ""
+    host = host.rstrip(".")
     if not host.isascii():
         try:
-            host = idna.encode(host, uts46=True).decode("ascii")
-        except (idna.IDNAError, UnicodeError):
+            # UTS 46 mapping (full-width letters and dots, case), then each Unicode label as an A-label.
+            mapped = uts46_remap(host, std3_rules=False, transitional=False).rstrip(".")
+            host = ".".join(
+                label if label.isascii() else idna.alabel(label).decode("ascii") for label in mapped.split(".")
+            )
+        except (idna.IDNAError, UnicodeError, ValueError):
             return ""
+    if len(host) > 253 or not _NAME.fullmatch(host):
+        return ""
     return host
 
 
-class ForwardingTable:
-    """Host → (target, code, keep_path) or None, cached per process, dropped on a new version."""
+class Forward:
+    """One effective URL转发 record, ready to answer: the parts of its target, precomputed."""
 
-    def __init__(self):
-        self._entries = OrderedDict()
-        self._version = None
-        self._checked_at = 0.0
-        self._lock = threading.Lock()
+    __slots__ = ("code", "location", "origin", "path", "base_path", "base_query", "cache_control")
 
-    def clear(self):
-        with self._lock:
-            self._entries.clear()
-            self._version = None
-            self._checked_at = 0.0
+    def __init__(self, target, code, keep_path):
+        scheme, netloc, path, query = target
+        self.code = code
+        # keep_path False: the same Location for every request.
+        self.location = None if keep_path else urlunsplit((scheme, netloc, path or "/", query, ""))
+        self.origin = f"{scheme}://{netloc}"
+        self.path = path or "/"
+        self.base_path = path.rstrip("/")
+        self.base_query = query
+        # Browsers keep a 301 without an expiry for good; an hour lets a corrected record win.
+        self.cache_control = "public, max-age=3600" if code == 301 else "no-store"
 
-    def lookup(self, host):
-        now = time.monotonic()
-        if now - self._checked_at >= settings.FORWARDING_CHECK_INTERVAL:
-            self._check_version(now)
+    def location_for(self, request):
+        if self.location is not None:
+            return self.location
+        path = request.path
+        # "/" is the target as it is; any other path is appended to the target's path.
+        path = self.path if path == "/" else self.base_path + escape_uri_path(path)
+        query = request.META.get("QUERY_STRING", "")
+        if query:
+            try:
+                raw = query.encode("latin-1")  # the bytes the client sent (WSGI)
+            except UnicodeEncodeError:
+                raw = query.encode("utf-8")
+            query = quote(raw, safe=_QUERY_SAFE)
+            query = f"{self.base_query}&{query}" if self.base_query else query
+        else:
+            query = self.base_query
+        return f"{self.origin}{path}?{query}" if query else f"{self.origin}{path}"
+
+    def __repr__(self):
+        return f"<Forward {self.code} {self.origin}{self.base_path} keep_path={self.location is None}>"
+
+
+def ascii_target(value):
+    """The stored target as ASCII (scheme, netloc, path, query), or None when it is not usable.
+
+    Targets are stored cleaned (``values.clean_url``); this is the last guard before a header.
+    """
+    try:
+        parts = urlsplit((value or "").strip())
+        scheme = parts.scheme.lower()
+        hostname = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return None
+    if scheme not in ("http", "https") or not hostname or "@" in parts.netloc:
+        return None
+    if ":" in hostname:
+        host = f"[{hostname}]"
+    elif hostname.isascii():
+        host = hostname
+    else:
         try:
-            entry = self._entries[host]
-        except KeyError:
-            entry = load_entry(host)
-            with self._lock:
-                self._entries[host] = entry
-                if len(self._entries) > MAX_ENTRIES:
-                    self._entries.popitem(last=False)
-        return entry
+            host = idna.encode(hostname, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            return None
+    netloc = host + (f":{port}" if port else "")
+    path, query = iri_to_uri(parts.path), iri_to_uri(parts.query)
+    if not (path + query).isascii():
+        return None
+    return scheme, netloc, path, query
 
-    def _check_version(self, now):
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            version = uuid.uuid4().hex
-            if not cache.add(VERSION_KEY, version, timeout=None):
-                version = cache.get(VERSION_KEY)
-        with self._lock:
-            if version != self._version:
-                self._entries.clear()
-                self._version = version
-            self._checked_at = now
+
+_zones_cache = None
 
 
 def _zones():
-    from registry.domains.names import SUFFIXES
+    """Zone A-label → suffix (``{"xn--zfr164b": ".政务"}``)."""
+    global _zones_cache
+    if _zones_cache is None:
+        from registry.domains.names import SUFFIXES
 
-    return {zone: suffix for suffix, zone in SUFFIXES.items()}
+        _zones_cache = {zone: suffix for suffix, zone in SUFFIXES.items()}
+    return _zones_cache
 
 
-def load_entry(host):
-    """The effective URL转发 record for ``host`` (exact, else the nearest ``*``), or None."""
+def candidates_for(host):
+    """(suffix, domain A-label, record hosts to try, best first) for a name in one of our zones, else None."""
     labels = host.split(".")
     if len(labels) < 2:
         return None
     suffix = _zones().get(labels[-1])
     if suffix is None:
         return None
+    below = labels[:-2]
+    if not below:
+        return suffix, labels[-2], ["@"]
+    # The exact host, then the nearest wildcard: a.b → a.b, *.b, *.
+    hosts = [".".join(below)] + ["*." + ".".join(below[i:]) for i in range(1, len(below))] + ["*"]
+    return suffix, labels[-2], hosts
+
+
+def load_entry(host):
+    """The effective URL转发 record for ``host`` (exact, else the nearest ``*``) as a Forward, or None."""
+    found = candidates_for(host)
+    if found is None:
+        return None
+    suffix, alabel, hosts = found
     from .models import DnsRecord, RecordType
     from .zones import in_zone_domains
 
-    alabel = labels[-2]
-    below = labels[:-2]
-    candidates = [".".join(below) if below else "@"]
-    candidates += ["*." + ".".join(below[i:]) if below[i:] else "*" for i in range(1, len(below) + 1)]
     rows = {
         record_host: (value, code, keep)
         for record_host, value, code, keep in DnsRecord.objects.effective()
         .filter(in_zone_domains(suffix, timezone.localdate()), domain__alabel=alabel, rtype=RecordType.URL)
-        .filter(host__in=candidates)
+        .filter(host__in=hosts)
         .values_list("host", "value", "redirect_code", "keep_path")
     }
-    for candidate in candidates:
+    for candidate in hosts:
         if candidate in rows:
-            return rows[candidate]
+            value, code, keep = rows[candidate]
+            target = ascii_target(value)
+            if target is None:
+                log.warning("URL转发 record of %s has an unusable target %r", host, value)
+                return None
+            return Forward(target, 302 if code == 302 else 301, keep)
     return None
+
+
+_MISSING = object()
+
+
+class ForwardingTable:
+    """Host → Forward or None (negative entries too), per process, dropped on a new version."""
+
+    def __init__(self):
+        self._entries = OrderedDict()
+        self._version = None
+        self._checked_at = float("-inf")
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def clear(self):
+        with self._lock:
+            self._drop()
+            self._version = None
+            self._checked_at = float("-inf")
+
+    def _drop(self):
+        self._entries.clear()
+        self._generation += 1
+
+    def __len__(self):
+        return len(self._entries)
+
+    def lookup(self, host):
+        now = time.monotonic()
+        if now - self._checked_at >= settings.FORWARDING_CHECK_INTERVAL:
+            self._check_version(now)
+        entry = self._entries.get(host, _MISSING)
+        if entry is not _MISSING:
+            return entry
+        if candidates_for(host) is None:
+            return None  # not in our zones: nothing to cache, nothing to ask the database
+        generation = self._generation
+        entry = load_entry(host)
+        with self._lock:
+            # A version change while the row was read (another thread) must not keep a stale answer.
+            if generation == self._generation:
+                self._entries[host] = entry
+                if len(self._entries) > MAX_ENTRIES:
+                    self._entries.popitem(last=False)
+        return entry
+
+    def _check_version(self, now):
+        try:
+            version = cache.get(VERSION_KEY)
+            if version is None:
+                version = uuid.uuid4().hex
+                if not cache.add(VERSION_KEY, version, timeout=None):
+                    version = cache.get(VERSION_KEY)
+        except Exception as exc:  # noqa: BLE001 - the shared cache is down: the database decides
+            log.warning("URL转发: forwarding version unreadable (%s); table dropped", exc)
+            version = None
+        with self._lock:
+            if version is None or version != self._version:
+                self._drop()
+                self._version = version
+            self._checked_at = now
 
 
 table = ForwardingTable()
 
 
-def location_for(entry, request):
-    """The redirect target: the record's URL, with the request's path and query when asked."""
-    target, _code, keep_path = entry
-    if not keep_path:
-        return target
-    parts = urlsplit(target)
-    path = request.get_full_path().split("?", 1)[0]
-    query = request.META.get("QUERY_STRING", "")
-    base_path = parts.path.rstrip("/")
-    new_path = (base_path + path) if path and path != "/" else (parts.path or "/")
-    new_query = "&".join(q for q in (parts.query, query) if q)
-    return urlunsplit((parts.scheme, parts.netloc, new_path, new_query, ""))
-
-
 def redirect(entry, request):
-    response = HttpResponse(status=entry[1])
-    response["Location"] = location_for(entry, request)
+    response = HttpResponse(status=entry.code)
+    response["Location"] = entry.location_for(request)
     response["Content-Length"] = "0"
-    response["Cache-Control"] = "public, max-age=3600" if entry[1] == 301 else "no-store"
+    response["Cache-Control"] = entry.cache_control
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
 def not_found():
-    response = HttpResponse(NOT_FOUND_BODY, status=404, content_type="text/html; charset=utf-8")
-    response["Content-Length"] = str(len(NOT_FOUND_BODY))
+    response = HttpResponse(NOT_FOUND_BODY, status=404)
+    response["Content-Length"] = NOT_FOUND_LENGTH
     response["Cache-Control"] = "public, max-age=60"
     response["X-Content-Type-Options"] = "nosniff"
+    # Any host name can be sent by anyone: not an error of the site, so not a log line each.
+    response._has_been_logged = True
     return response
 
 
 class HostRoutingMiddleware:
-    """First in the chain: forwarded hosts are redirected; the staff site answers only on its own names."""
+    """First in the chain: forwarded hosts redirected; the staff site on its own names; others a bare 404.
+
+    A staff name written out in ``SITE_HOSTS`` wins over any record, so no record can take
+    the staff site's own name; patterns (``.example.cn``, ``*``) are tried after the records.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.site_hosts = [h.lower() for h in settings.SITE_HOSTS]
+        self.site_hosts = [h.lower().rstrip(".") for h in settings.SITE_HOSTS]
+        self.exact_site_hosts = frozenset(h for h in self.site_hosts if h and h[0] not in ".*")
+        self._site_memo = {}
+
+    def is_site_host(self, host):
+        site = self._site_memo.get(host)
+        if site is None:
+            site = bool(host) and validate_host(host, self.site_hosts)
+            if len(self._site_memo) >= MAX_SITE_MEMO:
+                self._site_memo.clear()
+            self._site_memo[host] = site
+        return site
 
     def __call__(self, request):
-        host = normalise_host(request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", ""))
+        meta = request.META
+        # As Django's get_host(): a Host header, even an empty one, else the server's name.
+        host = normalise_host(meta["HTTP_HOST"] if "HTTP_HOST" in meta else meta.get("SERVER_NAME", ""))
+        if host in self.exact_site_hosts:
+            return self.get_response(request)
         entry = table.lookup(host) if host else None
         if entry is not None:
             return redirect(entry, request)
-        if host and validate_host(host, self.site_hosts):
+        if self.is_site_host(host):
             return self.get_response(request)
         return not_found()

@@ -66,6 +66,59 @@ def check_against(candidate, others, *, domain):
         target = url_host(candidate["value"])
         if target in fqdns_of(domain, host):
             raise ValidationError({"value": "转发目标不能是本域名自身，否则会无限循环。"})
+        if _forwards_back(candidate, others, domain):
+            raise ValidationError({"value": "转发目标又转发回本主机记录，会形成无限循环，请修改转发目标。"})
+    if rtype == T.CNAME and candidate["value"] in fqdns_of(domain, host):
+        raise ValidationError({"value": "CNAME记录不能指向自身。"})
+    if rtype == T.NS and candidate["value"] in fqdns_of(domain, "@"):
+        raise ValidationError({"value": "名称服务器不能是本域名自身，请填写名称服务器的主机名，如 ns1.example.com。"})
+
+
+def _relative_host(domain, name):
+    """The host (relative, A-labels) of an absolute name inside the domain, or None outside it."""
+    base = _base_alabel(domain)
+    if name == base:
+        return "@"
+    if name.endswith("." + base):
+        return name[: -len(base) - 1]
+    return None
+
+
+def _forward_answering(host, records):
+    """The URL转发 record the forwarding service answers ``host`` with (as ``forwarding.load_entry``)."""
+    urls = {r["host"]: r for r in records if r["rtype"] == T.URL}
+    if host in urls:
+        return urls[host]
+    if any(r["host"] == host for r in records):
+        return None  # the name has records of its own: the wildcard does not answer for it
+    below = [] if host == "@" else host.split(".")
+    for i in range(1, len(below) + 1):
+        wildcard = "*." + ".".join(below[i:]) if below[i:] else "*"
+        if wildcard in urls:
+            return urls[wildcard]
+    return None
+
+
+def _forwards_back(candidate, others, domain):
+    """Whether following the forwarding chain from ``candidate``'s target comes back to it."""
+    records = [*others, candidate]
+    seen = set()
+    target = _relative_host(domain, url_host(candidate["value"]))
+    while target is not None and target not in seen:
+        seen.add(target)
+        answering = _forward_answering(target, records)
+        if answering is None:
+            return False
+        if answering is candidate:
+            return True
+        target = _relative_host(domain, url_host(answering["value"]))
+    return False
+
+
+def _base_alabel(domain):
+    from registry.domains.names import SUFFIXES
+
+    return f"{domain.alabel}.{SUFFIXES.get(domain.suffix, '')}"
 
 
 def fqdns_of(domain, host):
@@ -88,17 +141,23 @@ def _shown(host):
 
 
 def planned_records(domain, *, exclude_record=None):
-    """The records as they will be if every pending request passes: what a new request must fit."""
+    """What a new request must fit: the effective records and every pending request's new values.
+
+    A record with a pending 修改 counts with both its values (the old one stays in service
+    until the decision, and stays for good if the change is refused); a record with a
+    pending 删除 still counts. Any order of decisions then keeps the rules, and the
+    re-check at approval is only a safety net.
+    """
     records = DnsRecord.objects.effective().filter(domain=domain)
     if exclude_record is not None:
         records = records.exclude(pk=exclude_record.pk)
-    pending_modify = {
-        c.record_id: c
-        for c in DnsChange.objects.filter(domain=domain, status=ChangeStatus.PENDING, action=ChangeAction.MODIFY)
-    }
-    planned = [(pending_modify.get(r.pk) or r).data() for r in records]
-    adds = DnsChange.objects.filter(domain=domain, status=ChangeStatus.PENDING, action=ChangeAction.ADD)
-    planned += [c.data() for c in adds]
+    planned = [r.data() for r in records]
+    pending = DnsChange.objects.filter(
+        domain=domain, status=ChangeStatus.PENDING, action__in=[ChangeAction.ADD, ChangeAction.MODIFY]
+    )
+    if exclude_record is not None:
+        pending = pending.exclude(record=exclude_record)
+    planned += [c.data() for c in pending]
     return planned
 
 
@@ -107,14 +166,32 @@ def _check_limit(domain):
     live += DnsChange.objects.filter(domain=domain, status=ChangeStatus.PENDING, action=ChangeAction.ADD).count()
     limit = settings.DNS_MAX_RECORDS_PER_DOMAIN
     if live >= limit:
-        raise ValidationError({"host": f"每个域名最多{limit}条解析记录（含待审核的），请先删除不用的记录。"})
+        raise DnsError(f"每个域名最多{limit}条解析记录（含待审核的），请先删除不用的记录。")
 
 
 def _glue_needed(domain, ns_target):
     """A name server inside the delegated name needs its address (glue) among the records."""
-    for name in fqdns_of(domain, "@"):
-        if ns_target.endswith("." + name):
-            return ns_target[: -len(name) - 1]
+    host = _relative_host(domain, ns_target)
+    return None if host == "@" else host
+
+
+def _has_address(records, host):
+    return any(r["host"] == host and r["rtype"] in ADDRESS_TYPES for r in records)
+
+
+GLUE_KEPT = (
+    "该地址是名称服务器“{ns}”的胶水记录（名称服务器位于本域名之内，需要主机记录“{host}”的A或AAAA记录），"
+    "请先删除或修改对应的NS记录。"
+)
+
+
+def _glue_lost(domain, old, remaining):
+    """The message when taking the record ``old`` away leaves an NS of ``remaining`` without glue, else None."""
+    if old["rtype"] not in ADDRESS_TYPES or _has_address(remaining, old["host"]):
+        return None
+    for ns in remaining:
+        if ns["rtype"] == T.NS and _glue_needed(domain, ns["value"]) == old["host"]:
+            return GLUE_KEPT.format(ns=_shown(ns["value"]), host=_shown(old["host"]))
     return None
 
 
@@ -122,7 +199,7 @@ def _check_ns_glue(domain, candidate, others):
     if candidate["rtype"] != T.NS:
         return
     glue_host = _glue_needed(domain, candidate["value"])
-    if glue_host and not any(o["host"] == glue_host and o["rtype"] in ADDRESS_TYPES for o in others):
+    if glue_host and not _has_address(others, glue_host):
         raise ValidationError(
             {"value": f"名称服务器位于本域名之内，请先为主机记录“{_shown(glue_host)}”添加A或AAAA记录（胶水记录）。"}
         )
@@ -160,9 +237,9 @@ def _describe(rec):
 
 def request_add(domain, *, actor, now=None, **fields):
     """添加记录: a new record waiting for 解析审核."""
-    data = clean_record(**fields)
     with transaction.atomic():
         domain = _lock_domain_for(domain, actor)
+        data = clean_record(**fields)
         _check_limit(domain)
         others = planned_records(domain)
         check_against(data, others, domain=domain)
@@ -172,16 +249,19 @@ def request_add(domain, *, actor, now=None, **fields):
 
 def request_modify(record, *, actor, now=None, **fields):
     """修改: new values for an effective record; the old values stay in service until approved."""
-    data = clean_record(**fields)
     with transaction.atomic():
         domain = _lock_domain_for(record.domain, actor)
         record = DnsRecord.objects.select_for_update().get(pk=record.pk, domain=domain)
         _check_open(record)
+        data = clean_record(**fields)
         if record.same_data(data):
             raise ValidationError({"value": "记录没有变化。"})
         others = planned_records(domain, exclude_record=record)
         check_against(data, others, domain=domain)
         _check_ns_glue(domain, data, others)
+        lost = _glue_lost(domain, record.data(), [*others, data])
+        if lost:
+            raise ValidationError({"host": lost})
         return _submit(
             domain, action=ChangeAction.MODIFY, data=data, actor=actor, record=record, now=now, old=_describe(record)
         )
@@ -193,13 +273,9 @@ def request_delete(record, *, actor, now=None):
         domain = _lock_domain_for(record.domain, actor)
         record = DnsRecord.objects.select_for_update().get(pk=record.pk, domain=domain)
         _check_open(record)
-        if record.rtype in ADDRESS_TYPES:
-            remaining = [r.data() for r in DnsRecord.objects.effective().filter(domain=domain).exclude(pk=record.pk)]
-            for ns in (r for r in remaining if r["rtype"] == T.NS):
-                if _glue_needed(domain, ns["value"]) == record.host and not any(
-                    r["host"] == record.host and r["rtype"] in ADDRESS_TYPES for r in remaining
-                ):
-                    raise DnsError("该地址是名称服务器的胶水记录，请先删除对应的NS记录。")
+        lost = _glue_lost(domain, record.data(), planned_records(domain, exclude_record=record))
+        if lost:
+            raise DnsError(lost)
         return _submit(
             domain,
             action=ChangeAction.DELETE,
@@ -225,6 +301,8 @@ def add_www_twin(change, *, actor, now=None):
     """
     if change.host != "@" or change.rtype == T.NS:
         raise DnsError("只有主机记录为@的记录可以自动添加www记录。")
+    if change.action == ChangeAction.DELETE or change.status == ChangeStatus.REJECTED:
+        raise DnsError("只有添加或修改记录的申请可以自动添加相同的www记录。")
     fields = {k: v for k, v in change.data().items() if k != "host"}
     with transaction.atomic():
         domain = _lock_domain_for(change.domain, actor)
@@ -243,10 +321,17 @@ def add_www_twin(change, *, actor, now=None):
 def change_approved(change, actor):
     """Apply an approved change to the effective record, then mark the zone for publishing."""
     domain = Domain.objects.select_for_update().get(pk=change.domain_id)
+    if domain.status != DomainStatus.ACTIVE:
+        raise ReviewError(
+            f"域名“{domain.full_name}”当前状态为“{domain.get_status_display()}”，解析申请只能审核不通过。"
+        )
     now = timezone.now()
     data = change.data()
     if change.action == ChangeAction.ADD:
         others = [r.data() for r in DnsRecord.objects.effective().filter(domain=domain)]
+        limit = settings.DNS_MAX_RECORDS_PER_DOMAIN
+        if len(others) >= limit:
+            raise ReviewError(f"该域名已有{limit}条解析记录，达到上限，不能再添加。")
         _recheck(data, others, domain)
         record = DnsRecord.objects.create(domain=domain, **data)
         change.record = record
@@ -260,11 +345,14 @@ def change_approved(change, actor):
         if change.action == ChangeAction.MODIFY:
             others = [r.data() for r in DnsRecord.objects.effective().filter(domain=domain).exclude(pk=record.pk)]
             _recheck(data, others, domain)
+            _recheck_glue(domain, record.data(), [*others, data])
             for field, value in data.items():
                 setattr(record, field, value)
             record.save()
             audit.record(record, "解析记录修改生效", actor=actor, data={"old": old, "new": _describe(record)})
         else:
+            others = [r.data() for r in DnsRecord.objects.effective().filter(domain=domain).exclude(pk=record.pk)]
+            _recheck_glue(domain, record.data(), others)
             record.removed_at = now
             record.save(update_fields=["removed_at", "updated_at"])
             audit.record(
@@ -279,6 +367,12 @@ def _recheck(data, others, domain):
         _check_ns_glue(domain, data, others)
     except ValidationError as exc:
         raise ReviewError("；".join(exc.messages)) from None
+
+
+def _recheck_glue(domain, old, remaining):
+    lost = _glue_lost(domain, old, remaining)
+    if lost:
+        raise ReviewError(lost)
 
 
 def change_rejected(change, actor, opinion):

@@ -48,8 +48,7 @@ def _label_to_alabel(label):
 
 def clean_host(raw):
     """主机记录: ``@``, ``*``, ``www`` or a chain of labels (IDN allowed) → A-labels, lower case."""
-    host = unicodedata.normalize("NFC", (raw or "").strip()).rstrip(".").lower()
-    host = host.replace("。", ".").replace("．", ".").replace("｡", ".")
+    host = _ascii_dots(unicodedata.normalize("NFC", (raw or "").strip())).rstrip(".").lower()
     if not host:
         raise _err("host", "请填写主机记录（如 @、www）。")
     if host == "@":
@@ -83,15 +82,18 @@ def clean_host(raw):
 
 def clean_hostname(raw, field="value"):
     """An absolute host name in a record value (CNAME, MX, NS targets) → A-labels, no trailing dot."""
-    name = unicodedata.normalize("NFC", (raw or "").strip()).lower()
-    name = name.replace("。", ".").replace("．", ".").replace("｡", ".").rstrip(".")
+    shown = (raw or "").strip()
+    name = _ascii_dots(unicodedata.normalize("NFC", shown)).lower().rstrip(".")
     if not name:
         raise _err(field, "请填写主机名，如 www.example.com。")
     if any(ch.isspace() for ch in name) or "/" in name or ":" in name:
-        raise _err(field, f"“{raw.strip()}”不是有效的主机名（只填写主机名，不要带 http:// 或路径）。")
+        raise _err(field, f"“{shown}”不是有效的主机名（只填写主机名，不要带 http:// 或路径）。")
     labels = name.split(".")
     if len(labels) < 2:
-        raise _err(field, f"“{raw.strip()}”不是完整的主机名，请填写完整域名，如 mail.example.com。")
+        raise _err(field, f"“{shown}”不是完整的主机名，请填写完整域名，如 mail.example.com。")
+    if labels[-1].isdigit():
+        # 1.2.3.4 is an address, not a name: a CNAME/MX/NS target must be a host name.
+        raise _err(field, f"“{shown}”是IP地址，此处须填写主机名，如 mail.example.com。")
     out = []
     for label in labels:
         if not label:
@@ -104,6 +106,11 @@ def clean_hostname(raw, field="value"):
     if len(name) > 253:
         raise _err(field, "主机名过长（不超过253个字符）。")
     return name
+
+
+def _ascii_dots(text):
+    """Full-width and ideographic full stops, as typed with a Chinese input method, as ``.``."""
+    return text.replace("。", ".").replace("．", ".").replace("｡", ".")
 
 
 def host_to_unicode(alabels):
@@ -156,6 +163,8 @@ def clean_ipv4(raw):
 def clean_ipv6(raw):
     text = (raw or "").strip()
     try:
+        if "%" in text:  # a zone index (fe80::1%eth0) names a local interface, never a public address
+            raise ValueError(text)
         address = ipaddress.IPv6Address(text)
     except ValueError:
         raise _err(
@@ -177,7 +186,7 @@ def clean_txt(raw):
     text = raw or ""
     if not text.strip():
         raise _err("value", "请填写TXT记录的文本内容。")
-    bad = [ch for ch in text if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn")]
+    bad = [ch for ch in text if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")]
     if bad:
         raise _err("value", "TXT记录只能包含可打印字符，不能含有换行、制表符等控制字符。")
     if len(text.encode("utf-8")) > MAX_TXT_OCTETS:
@@ -243,8 +252,12 @@ def clean_url(raw):
     hostname = parts.hostname or ""
     if not hostname:
         raise _err("value", "目标网址缺少主机名。")
+    if port == 0:
+        raise _err("value", "目标网址的端口号无效。")
     if _is_ip_literal(hostname):
-        host = hostname if ":" not in hostname else f"[{hostname}]"
+        # Same rule as A/AAAA: a visitor's browser must reach the target over the Internet.
+        address = clean_ipv6(hostname) if ":" in hostname else clean_ipv4(hostname)
+        host = address if ":" not in address else f"[{address}]"
     else:
         host = clean_hostname(hostname)
     netloc = host + (f":{port}" if port else "")
@@ -284,6 +297,7 @@ def clean_record(
     *, host, rtype, value, ttl=None, priority=None, caa_flags=None, caa_tag="", redirect_code=None, keep_path=False
 ):
     """Every per-field rule of one record; returns the stored field values."""
+    rtype = str(rtype or "").strip().upper()
     if rtype not in T.values:
         raise _err("rtype", "请选择记录类型。")
     host = clean_host(host)

@@ -48,3 +48,11 @@
     if (link) link.click();
   });
 })();
+
+// A dialog the server asks for (the 域名解析 www question and its result) opens on load.
+(function () {
+  if (!window.bootstrap) return;
+  document.querySelectorAll(".modal[data-autoshow]").forEach(function (el) {
+    new bootstrap.Modal(el).show();
+  });
+})();

@@ -5,8 +5,11 @@ import pytest
 from billing import services as billing
 from billing.models import Charge, Remittance
 from conac.access import rule_of
+from registry.dns import services as dns_services
 from registry.domains import services as domain_services
+from registry.models import DnsRecord
 from review import services as review
+from tests import factories
 from tests.conac.test_access_rules import ALLOWED_ROLES, PERSONAS, _persona_user, app_urls, example_url
 
 JUNK_VALUES = [
@@ -36,6 +39,8 @@ FIELDS = [
     "remitted_on", "voucher_no", "note", "new_password", "username", "password", "password_confirm", "name",
     "credit_code", "region_0", "region_1", "region_2", "level", "select_all", "query", "name", "region_changed",
     "old_password", "new_password_confirm", "tab", "format", "cancel",
+    "host", "rtype", "value", "ttl", "priority", "caa_flags", "caa_tag", "redirect_code", "keep_path", "answer",
+    "prompt", "done",
 ]  # fmt: skip
 
 
@@ -52,8 +57,18 @@ def objects(unit, unit_user, office_user, conac_user):
     remittance = billing.register_remittance(
         office_user.office, amount="100.00", remitted_on=domain.created_at.date(), voucher_no="NO500", actor=office_user
     )
+    # An 注册成功 domain with an effective record and a pending @ change, for the 域名解析 pages.
+    active = factories.make_domain(unit, "无错解析", status="active", expires_on=domain.created_at.date())
+    record = DnsRecord.objects.create(domain=active, host="www", rtype="A", value="202.96.0.1", ttl=600)
+    change = dns_services.request_add(active, actor=unit_user, host="@", rtype="A", value="202.96.0.2")
     return {
+        "record_id": record.public_id,
+        "change_id": change.public_id,
         "public_id": {
+            "registry:dns-records": active.public_id,
+            "registry:dns-www-prompt": active.public_id,
+            "registry:dns-record-modify": active.public_id,
+            "registry:dns-record-delete": active.public_id,
             "registry:unit-detail": unit.public_id,
             "registry:domain-detail": domain.public_id,
             "registry:domain-resubmit": domain.public_id,
@@ -77,6 +92,9 @@ def test_no_page_answers_500_to_junk(client_for, request, persona, objects):
         kwargs = {}
         if "public_id" in pattern.pattern.converters and name in objects["public_id"]:
             kwargs["public_id"] = objects["public_id"][name]
+        for key in ("record_id", "change_id"):
+            if key in pattern.pattern.converters:
+                kwargs[key] = objects[key]
         if "code" in pattern.pattern.converters:
             kwargs["code"] = objects["code"]
         url = example_url(route, pattern, namespaces, kwargs)
