@@ -6,7 +6,19 @@ from django.db import transaction
 from conac import audit
 from conac.admin import ReadOnlyAdmin
 
-from .models import LEVEL_REGION, Domain, Office, Region, ReservedName, Unit, UnitLevel, User
+from .models import (
+    LEVEL_REGION,
+    DnsChange,
+    DnsRecord,
+    Domain,
+    Office,
+    Region,
+    ReservedName,
+    Unit,
+    UnitLevel,
+    User,
+    ZoneState,
+)
 from .organisations.forms import UnitFieldsForm
 
 
@@ -143,3 +155,27 @@ class ReservedNameAdmin(admin.ModelAdmin):
     list_display = ["label", "suffix", "note", "created_at"]
     list_filter = ["suffix"]
     search_fields = ["label", "note"]
+
+
+@admin.register(DnsRecord)
+class DnsRecordAdmin(ReadOnlyAdmin):
+    """Effective records change only through 解析审核: here everything is read-only."""
+
+    list_display = ["domain", "host", "rtype", "value", "ttl", "created_at", "removed_at"]
+    list_filter = ["rtype", "domain__suffix"]
+    search_fields = ["domain__label", "domain__alabel", "host", "value"]
+    list_select_related = ["domain"]
+
+
+@admin.register(DnsChange)
+class DnsChangeAdmin(ReadOnlyAdmin):
+    list_display = ["domain", "action", "host", "rtype", "value", "status", "submitted_at"]
+    list_filter = ["status", "action", "rtype"]
+    search_fields = ["domain__label", "domain__alabel", "host", "value", "unit__name"]
+    list_select_related = ["domain"]
+    date_hierarchy = "submitted_at"
+
+
+@admin.register(ZoneState)
+class ZoneStateAdmin(ReadOnlyAdmin):
+    list_display = ["zone", "serial", "record_count", "published_at", "requested", "published", "failed_at"]
