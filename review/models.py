@@ -1,9 +1,10 @@
-"""The two-tier review engine's records: every decision, and the common reasons CONAC keeps.
+"""The review engine's records: every decision, and the common reasons CONAC keeps.
 
-A reviewable model (a domain application now; website-opening, badge and DNS
-applications later) inherits :class:`Reviewable` and names its states; the engine in
-``review.services`` moves it through 待审核 (tier 1: the unit's own office) →
-待复审 (tier 2: CONAC) → passed, or 审核不通过 at either tier.
+A reviewable model (a domain application, a DNS change; website-opening and badge
+applications later) inherits :class:`Reviewable`, declares its tiers and names its
+states; the engine in ``review.services`` moves it through its declared tiers in order
+— by default 待审核 (tier 1: the unit's own office) → 待复审 (tier 2: CONAC) → passed;
+a DNS change goes to CONAC alone — or to 审核不通过 at any tier.
 """
 
 from django.conf import settings

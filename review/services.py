@@ -21,6 +21,10 @@ class ReviewError(Exception):
     """A decision the rules do not allow; the message is shown to the reviewer."""
 
 
+class ReviewStepError(ReviewError, workflow.TransitionError):
+    """A step the reviewable's lifecycle table refuses: a ``ReviewError`` to the pages, a ``TransitionError`` too."""
+
+
 PENDING_LABEL = {Tier.OFFICE: "待审核", Tier.CONAC: "待复审"}
 
 
@@ -129,7 +133,7 @@ def _check_step(model, from_state, to_state, role):
                 model.TRANSITIONS, from_state, to_state, role, labels=dict(model._meta.get_field("status").choices)
             )
         except workflow.TransitionError as exc:
-            raise ReviewError(str(exc)) from None
+            raise ReviewStepError(str(exc)) from None
 
 
 def _out_of_turn_message(subject, tier):

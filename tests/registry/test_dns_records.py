@@ -336,14 +336,16 @@ def test_url_forwarding_keeps_path_code_and_stores_the_idn_host_as_a_labels(doma
 
 @pytest.mark.parametrize("code", [301, 302, "301"])
 def test_url_forwarding_takes_301_or_302(domain, unit_user, code):
-    assert add(domain, unit_user, rtype="URL", value="https://www.example.com/", redirect_code=code).redirect_code == int(
-        code
-    )
+    assert add(
+        domain, unit_user, rtype="URL", value="https://www.example.com/", redirect_code=code
+    ).redirect_code == int(code)
 
 
 @pytest.mark.parametrize("code", [307, 200, "abc"])
 def test_url_forwarding_refuses_other_codes(domain, unit_user, code):
-    refused(lambda: add(domain, unit_user, rtype="URL", value="https://x.example.com/", redirect_code=code), "redirect_code")
+    refused(
+        lambda: add(domain, unit_user, rtype="URL", value="https://x.example.com/", redirect_code=code), "redirect_code"
+    )
 
 
 @pytest.mark.parametrize(
@@ -382,7 +384,9 @@ def test_url_forwarding_to_the_host_itself_is_refused(domain, unit_user, apex):
 
 def test_url_forwarding_loops_are_refused(domain, unit_user, conac_user):
     live(domain, unit_user, conac_user, host="@", rtype="URL", value="https://www.海淀测试局.政务/")
-    message = refused(lambda: add(domain, unit_user, host="www", rtype="URL", value="https://海淀测试局.政务/"), "value")
+    message = refused(
+        lambda: add(domain, unit_user, host="www", rtype="URL", value="https://海淀测试局.政务/"), "value"
+    )
     assert "循环" in message
     # A wildcard forward answers for a name without records of its own.
     refused(lambda: add(domain, unit_user, host="*", rtype="URL", value="https://any.海淀测试局.政务/"), "value")
@@ -468,7 +472,9 @@ def test_exact_duplicates_are_refused_effective_or_pending(domain, unit_user, co
     refused(lambda: add(domain, unit_user, host="www", rtype="A", value="5.6.7.8"), "value")
     add(domain, unit_user, host="@", rtype="MX", value="mx.example.com", priority=10)
     refused(lambda: add(domain, unit_user, host="@", rtype="MX", value="mx.example.com", priority=10), "value")
-    add(domain, unit_user, host="@", rtype="MX", value="mx.example.com", priority=20)  # another priority is another record
+    add(
+        domain, unit_user, host="@", rtype="MX", value="mx.example.com", priority=20
+    )  # another priority is another record
 
 
 def test_the_record_limit_counts_effective_and_pending(domain, unit_user, conac_user, settings):
