@@ -63,6 +63,11 @@ class Reviewable(models.Model):
     def applicant_id(self):
         return getattr(self, f"{self.REVIEW_APPLICANT_FIELD}_id")
 
+    @property
+    def passed_state(self):
+        """Where the last tier's approval leads; a subclass may choose per item (by its kind)."""
+        return self.STATE_PASSED
+
     def on_review_passed(self, tier, actor):
         """Side effects of a passed tier, inside the decision's transaction."""
 

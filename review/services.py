@@ -42,11 +42,12 @@ def pending_state(model, tier):
     return model.STATE_PENDING_OFFICE if tier == Tier.OFFICE else model.STATE_PENDING_CONAC
 
 
-def state_after_pass(model, tier):
-    """The next declared tier's pending state, or the passed state after the last tier."""
+def state_after_pass(subject, tier):
+    """The next declared tier's pending state, or the subject's passed state after the last tier."""
+    model = type(subject)
     tiers = list(model.REVIEW_TIERS)
     position = tiers.index(tier)
-    return pending_state(model, tiers[position + 1]) if position + 1 < len(tiers) else model.STATE_PASSED
+    return pending_state(model, tiers[position + 1]) if position + 1 < len(tiers) else subject.passed_state
 
 
 def queue_for(queryset, user):
@@ -89,7 +90,7 @@ def _decide(subject, outcome, *, actor, opinion, now=None):
             if locked.status != expected:
                 raise ReviewError(_out_of_turn_message(locked, tier))
             before = locked.get_status_display()
-            after = state_after_pass(model, tier) if outcome == Outcome.PASS else model.STATE_REJECTED
+            after = state_after_pass(locked, tier) if outcome == Outcome.PASS else model.STATE_REJECTED
             _check_step(model, locked.status, after, "office" if tier == Tier.OFFICE else "conac")
             locked.status = after
             locked.rejection_reason = "" if outcome == Outcome.PASS else opinion

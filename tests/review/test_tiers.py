@@ -30,9 +30,9 @@ def test_declared_tiers():
 
 
 def test_the_state_after_each_tier():
-    assert review.state_after_pass(Domain, Tier.OFFICE) == DomainStatus.PENDING_CONAC
-    assert review.state_after_pass(Domain, Tier.CONAC) == DomainStatus.AWAITING_PAYMENT
-    assert review.state_after_pass(DnsChange, Tier.CONAC) == ChangeStatus.APPROVED
+    assert review.state_after_pass(Domain(), Tier.OFFICE) == DomainStatus.PENDING_CONAC
+    assert review.state_after_pass(Domain(), Tier.CONAC) == DomainStatus.AWAITING_PAYMENT
+    assert review.state_after_pass(DnsChange(), Tier.CONAC) == ChangeStatus.APPROVED
 
 
 def test_a_one_tier_item_passes_straight_to_its_passed_state(change, conac_user):
