@@ -113,10 +113,18 @@ MENUS = {
 }
 
 
+# Items for one kind of unit only: the website review is for 党政机关, the badge
+# application for 事业单位 and 社会组织 (附件1, 附件2).
+UNIT_KIND_ITEMS = {"badges:website-apply": {"organ"}, "badges:badge-apply": {"institution", "social_org"}}
+
+
 def menu_for(user):
     """The role's menu as [(menu, [(label, url), ...]), ...], features that exist only."""
     groups = []
+    unit_kind = getattr(getattr(user, "unit", None), "kind", None) if getattr(user, "role", None) == "unit" else None
     for menu, item, url_name in MENUS.get(getattr(user, "role", None), []):
+        if unit_kind and url_name in UNIT_KIND_ITEMS and unit_kind not in UNIT_KIND_ITEMS[url_name]:
+            continue
         try:
             url = reverse(url_name)
         except NoReverseMatch:

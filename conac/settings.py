@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "review",
     "registry",
     "billing",
+    "badges",
 ]
 
 MIDDLEWARE = [
@@ -131,6 +132,11 @@ STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # 申请函 / 申请表 PDFs: never under a public URL; served by a view that checks who asks.
+    "documents": {
+        "BACKEND": env.str("DOCUMENTS_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": env.str("DOCUMENTS_ROOT", default=str(BASE_DIR / "var" / "documents"))},
+    },
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_BACKEND",
@@ -246,6 +252,10 @@ DNS_ALERT_EMAILS = env.list("DNS_ALERT_EMAILS", default=[])
 SITE_HOSTS = env.list("SITE_HOSTS", default=ALLOWED_HOSTS)
 # How often (seconds) a web process checks the shared forwarding-table version.
 FORWARDING_CHECK_INTERVAL = env.float("FORWARDING_CHECK_INTERVAL", default=1.0)
+
+# --- Badges (网站标识) -----------------------------------------------------------
+# Where the public badge scripts and certificate pages are served (the snippet's https URL).
+BADGE_BASE_URL = env.str("BADGE_BASE_URL", default="https://bszs.conac.cn")
 
 # --- Security (production values come from the environment) ---------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

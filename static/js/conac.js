@@ -56,3 +56,18 @@
     new bootstrap.Modal(el).show();
   });
 })();
+
+// 复制代码: copy the badge snippet; say so in the live region beside the button.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-copy]");
+  if (!button) return;
+  var source = document.querySelector(button.dataset.copy);
+  var status = button.parentElement.querySelector("[data-copy-status]");
+  function done(ok) { if (status) status.textContent = ok ? "已复制" : "请按 Ctrl+C 复制"; }
+  source.select();
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(source.value).then(function () { done(true); }, function () { done(false); });
+  } else {
+    done(document.execCommand && document.execCommand("copy"));
+  }
+});

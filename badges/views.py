@@ -1,0 +1,326 @@
+"""Badge pages: 网站开办审核/资质复核申请 and 标识申请 (unit), 网站开办及标识申请审核 (编办, CONAC)
+with 资料确认, 标识管理 (unit), the 申请函 / 申请表 / 标识证书 documents."""
+
+import uuid
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from conac.access import AUTHENTICATED, OFFICE, STAFF, UNIT, allow
+from conac.audit import history_of
+from conac.pdf import render_pdf
+from review import services as review
+from review.models import CommonReason, Tier
+
+from . import queries, services
+from .forms import ApplicationForm, DecisionForm, PaperForm
+from .models import ApplicationKind, ApplicationStatus, Badge, WebsiteApplication
+
+PER_PAGE = 20
+FAMILIES = {
+    # family → (page title, the kinds it holds, its URL name)
+    "website": (
+        "网站开办审核/资质复核申请",
+        [ApplicationKind.OPENING, ApplicationKind.RECHECK],
+        "badges:website-apply",
+    ),
+    "badge": ("网上名称管理——标识申请", [ApplicationKind.BADGE], "badges:badge-apply"),
+}
+
+
+def _uuid_or_404(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Http404 from None
+
+
+def _application_or_404(user, public_id):
+    return get_object_or_404(
+        WebsiteApplication.objects.visible_to(user).select_related(
+            "unit", "unit__region", "office", "domain", "unit__account"
+        ),
+        public_id=_uuid_or_404(public_id),
+    )
+
+
+def _apply_page(request, family):
+    unit = request.user.unit
+    title, kinds, _ = FAMILIES[family]
+    refusal = None
+    try:
+        services.check_eligible(unit, kinds[0])
+    except services.ApplicationError as exc:
+        refusal = exc
+    applications = WebsiteApplication.objects.filter(unit=unit, kind__in=kinds).select_related("domain", "badge")
+    return render(
+        request,
+        "badges/apply.html",
+        {
+            "title": title,
+            "family": family,
+            "refusal": refusal,
+            "refusal_url": reverse(refusal.link_name) if refusal and refusal.link_name else None,
+            "applications": applications.order_by("-submitted_at")[:100],
+        },
+    )
+
+
+@allow(UNIT)
+def website_apply(request):
+    """网站开办审核/资质复核申请 (党政机关): 申请说明, the unit's applications, 点击申请."""
+    return _apply_page(request, "website")
+
+
+@allow(UNIT)
+def badge_apply(request):
+    """网上名称管理——标识申请 (事业单位/社会组织): the same shape."""
+    return _apply_page(request, "badge")
+
+
+def _initial_contact(unit):
+    return {
+        "contact_name": unit.contact,
+        "contact_mobile": unit.contact_mobile_display,
+        "contact_email": unit.contact_email,
+    }
+
+
+@allow(UNIT)
+def application_new(request, family):
+    """点击申请: the form; 提交申请 → 待审核."""
+    if family not in FAMILIES:
+        raise Http404
+    unit = request.user.unit
+    title, kinds, back = FAMILIES[family]
+    try:
+        services.check_eligible(unit, kinds[0])
+    except services.ApplicationError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    form = ApplicationForm(
+        request.POST or None,
+        kinds=kinds,
+        domains=services.live_domains_for(unit, kinds[0]),
+        initial={**_initial_contact(unit), "kind": kinds[0]},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.submit_application(unit, actor=request.user, **form.cleaned_data)
+        except services.ApplicationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{application.get_kind_display()}已提交，等待{unit.office.name}审核。")
+            return redirect(back)
+    return render(request, "badges/application_form.html", {"title": title, "form": form, "back": back})
+
+
+@allow(UNIT)
+def application_resubmit(request, public_id):
+    """审核不通过: the unit edits the application and submits it again."""
+    application = _application_or_404(request.user, public_id)
+    title, kinds, back = FAMILIES["badge" if application.kind == ApplicationKind.BADGE else "website"]
+    if application.status != ApplicationStatus.REJECTED:
+        messages.error(
+            request, f"只有审核不通过的申请可以修改后重新提交（当前状态：{application.get_status_display()}）。"
+        )
+        return redirect(back)
+    fields = [f for f in services.FIELDS if f not in ("kind",)]
+    initial = {f: getattr(application, f) for f in fields}
+    initial["contact_mobile"] = application.contact_mobile.replace("+86", "")
+    initial["kind"] = application.kind
+    form = ApplicationForm(
+        request.POST or None,
+        kinds=[ApplicationKind(application.kind)],
+        domains=services.live_domains_for(application.unit, application.kind),
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "kind"}
+        try:
+            services.resubmit_application(application, actor=request.user, **data)
+        except (services.ApplicationError, review.ReviewError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "申请已重新提交，等待同级编办审核。")
+            return redirect(back)
+    return render(
+        request,
+        "badges/application_form.html",
+        {"title": title, "form": form, "back": back, "application": application,
+         "decisions": review.decisions_of(application)},
+    )  # fmt: skip
+
+
+@allow(AUTHENTICATED)
+def application_detail(request, public_id):
+    """Everything the reviewer checks (单位资质, 联系人, 网站名称, 域名名称) and the history."""
+    application = _application_or_404(request.user, public_id)
+    user = request.user
+    can_paper = (
+        user.role == "office"
+        and application.office_id == user.office_id
+        and application.status == ApplicationStatus.AWAITING_PAPER
+    )
+    return render(
+        request,
+        "badges/application_detail.html",
+        {
+            "application": application,
+            "unit": application.unit,
+            "decisions": review.decisions_of(application),
+            "history": history_of(application),
+            "badge": Badge.objects.filter(application=application).first(),
+            "can_paper": can_paper,
+            "paper_form": PaperForm(),
+            "can_download": _may_download(user, application),
+        },
+    )
+
+
+def _may_download(user, application):
+    """The paper documents go to the unit and its office only."""
+    if not application.needs_paper or application.status not in (
+        ApplicationStatus.AWAITING_PAPER,
+        ApplicationStatus.ISSUED,
+        ApplicationStatus.PAPER_MISMATCH,
+    ):
+        return False
+    return (user.role == "unit" and user.unit_id == application.unit_id) or (
+        user.role == "office" and user.office_id == application.office_id
+    )
+
+
+@allow(AUTHENTICATED)
+def application_document(request, public_id, document):
+    """打印申请函 / 打印申请表: the stored PDF (made now if the task has not run yet)."""
+    application = _application_or_404(request.user, public_id)
+    if document not in ("letter", "form") or not _may_download(request.user, application):
+        raise Http404
+    field = application.letter_pdf if document == "letter" else application.form_pdf
+    if not field:
+        services.generate_documents(application.pk)
+        application.refresh_from_db()
+        field = application.letter_pdf if document == "letter" else application.form_pdf
+    name = "关于申请对网站开办审核和资格复核的函" if document == "letter" else "党政机关网站开办审核和资格复核申请表"
+    return FileResponse(
+        field.open("rb"),
+        as_attachment=True,
+        filename=f"{name}-{application.site_name}.pdf",
+        content_type="application/pdf",
+    )
+
+
+# --- 网站开办及标识申请审核 ----------------------------------------------------------------
+
+
+@allow(STAFF)
+def review_queue(request, form=None):
+    """网站开办及标识申请审核: the reviewer's tier, and (编办) the applications waiting for 资料确认."""
+    user = request.user
+    base = WebsiteApplication.objects.select_related("unit", "unit__region", "domain", "office")
+    pending = review.queue_for(base, user).order_by("submitted_at", "id")
+    page = Paginator(pending, PER_PAGE).get_page(request.GET.get("page"))
+    paper = []
+    if user.role == "office":
+        paper = queries.queue_rows(
+            base.filter(office_id=user.office_id, status=ApplicationStatus.AWAITING_PAPER).order_by(
+                "conac_approved_at", "id"
+            )[:200]
+        )
+    return render(
+        request,
+        "badges/review_queue.html",
+        {
+            "page": page,
+            "rows": queries.queue_rows(page.object_list),
+            "paper_rows": paper,
+            "form": form or DecisionForm(),
+            "checked": set(form.data.getlist("ids")) if form is not None else set(),
+            "reasons": list(CommonReason.objects.filter(is_active=True)),
+            "tier": review.tier_of(user),
+            "title": "待审核" if review.tier_of(user) == Tier.OFFICE else "待复审",
+        },
+    )
+
+
+@allow(STAFF)
+@require_POST
+def review_decide(request):
+    """审核通过 / 审核不通过 for the ticked applications, each its own decision."""
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return review_queue(request, form=form)
+    applications = WebsiteApplication.objects.visible_to(request.user).filter(public_id__in=form.cleaned_data["ids"])
+    approve = form.cleaned_data["action"] == "approve"
+    decided, refused = [], []
+    for application in applications.order_by("submitted_at", "id"):
+        try:
+            if approve:
+                review.approve(application, actor=request.user, opinion=form.cleaned_data["opinion"])
+            else:
+                review.reject(application, actor=request.user, opinion=form.cleaned_data["opinion"])
+            decided.append(application.site_name)
+        except review.ReviewError as exc:
+            refused.append(f"{application.site_name}：{exc}")
+    verb = "审核通过" if approve else "审核不通过"
+    if decided:
+        messages.success(request, f"已{verb} {len(decided)} 份申请：{'、'.join(decided[:10])}")
+    for line in refused:
+        messages.error(request, line)
+    missing = len(set(form.cleaned_data["ids"])) - len(decided) - len(refused)
+    if missing > 0:
+        messages.error(request, f"{missing} 份所选申请不存在或不在您的审核范围内。")
+    return redirect("badges:review-queue")
+
+
+@allow(OFFICE)
+@require_POST
+def paper_decide(request, public_id):
+    """资料确认 (the badge is issued) or 资料不符 (closed, with its reason)."""
+    application = _application_or_404(request.user, public_id)
+    form = PaperForm(request.POST)
+    detail = reverse("badges:application-detail", args=[application.public_id])
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(detail)
+    try:
+        if form.cleaned_data["action"] == "confirm":
+            badge = services.confirm_paper(application, actor=request.user)
+            messages.success(request, f"资料确认完成，已发放网站标识 {badge.code}，并通过短信和邮件告知单位。")
+        else:
+            services.reject_paper(application, reason=form.cleaned_data["reason"], actor=request.user)
+            messages.success(request, "已标记为资料不符，申请已关闭；单位须重新提交网站开办申请。")
+    except services.ApplicationError as exc:
+        messages.error(request, str(exc))
+    return redirect(detail)
+
+
+# --- 标识管理 ------------------------------------------------------------------------------
+
+
+@allow(UNIT)
+def badge_manage(request):
+    """网上名称管理——标识管理: the unit's badges, each with its snippet and 标识证书."""
+    badges = queries.badges_of(request.user.unit)
+    rows = [{"badge": b, "snippet": queries.badge_snippet(b)} for b in badges]
+    return render(request, "badges/badge_manage.html", {"rows": rows})
+
+
+@allow(AUTHENTICATED)
+def badge_certificate(request, code):
+    """标识证书 as a PDF (the unit's own; offices and CONAC in their scope)."""
+    badge = get_object_or_404(
+        Badge.objects.visible_to(request.user).select_related("unit", "unit__region", "domain", "application"),
+        code=code,
+    )
+    pdf = render_pdf("badges/certificate.html", {"badge": badge, "unit": badge.unit, "application": badge.application})
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="certificate-{badge.code}.pdf"'
+    return response
