@@ -171,3 +171,47 @@ def _suffix(unit):
     from registry.domains.names import suffix_for_kind
 
     return suffix_for_kind(unit.kind)
+
+
+def seed_active_domains(specs, *, when=None):
+    """Take each (unit username, label) through the whole paid path to 注册成功, as the badge demo needs.
+
+    Applied, approved at both tiers, marked paid, remitted and confirmed ``when`` (default 15 days
+    ago), then activated by the daily job; names that already exist are left alone.
+    """
+    units = {u.account.username: u for u in demo_units().select_related("account", "office")}
+    when = when or timezone.now() - datetime.timedelta(days=15)
+    conac = User.objects.get(username="conac")
+    made = []
+    with transaction.atomic():
+        for username, label in specs:
+            unit = units[username]
+            if Domain.objects.filter(label=label, suffix=_suffix(unit)).exists():
+                continue
+            staff = User.objects.filter(role=User.Role.OFFICE, office_id=unit.office_id).order_by("id").first()
+            domain = domain_services.submit_domain_application(
+                unit, label=label, suffix=_suffix(unit), years=1, actor=unit.account, now=when
+            )
+            review.approve(domain, actor=staff)
+            review.approve(domain, actor=conac)
+            charge = Charge.objects.get(domain=domain)
+            services.mark_fees_paid(
+                unit,
+                charge_ids=[charge.pk],
+                invoice_no=f"DEMO{domain.pk:06d}",
+                amount=charge.amount,
+                actor=staff,
+                now=when,
+            )
+            remittance = services.register_remittance(
+                unit.office,
+                amount=charge.amount,
+                remitted_on=timezone.localtime(when).date(),
+                voucher_no=f"DEMO-HK-{domain.pk:06d}",
+                note=f"{domain.full_name}注册费",
+                actor=staff,
+            )
+            summary = services.confirm_remittance(remittance, actor=conac, now=when)
+            jobs.activate_due_domains(summary["effective_on"])
+            made.append(domain)
+    return made
