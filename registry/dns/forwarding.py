@@ -293,6 +293,15 @@ def not_found():
     return response
 
 
+def site_pattern(entry):
+    """A ``SITE_HOSTS`` entry (``name``, ``.name`` for the name and below, ``*``) in A-labels."""
+    entry = entry.strip()
+    if entry == "*":
+        return entry
+    dot = "." if entry.startswith(".") else ""
+    return dot + (normalise_host(entry.lstrip(".")) or entry.lstrip(".").lower())
+
+
 class HostRoutingMiddleware:
     """First in the chain: forwarded hosts redirected; the staff site on its own names; others a bare 404.
 
@@ -302,7 +311,8 @@ class HostRoutingMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.site_hosts = [h.lower().rstrip(".") for h in settings.SITE_HOSTS]
+        # In the form normalise_host() gives (A-labels), so a Unicode name in SITE_HOSTS matches too.
+        self.site_hosts = [site_pattern(h) for h in settings.SITE_HOSTS]
         self.exact_site_hosts = frozenset(h for h in self.site_hosts if h and h[0] not in ".*")
         self._site_memo = {}
 

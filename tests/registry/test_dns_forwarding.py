@@ -32,8 +32,8 @@ from review.services import approve
 from tests.factories import make_domain
 
 ZONE = "xn--zfr164b"  # .政务
-# The personas' regions only: every test here is transactional (a live server, or a second
-# process reading committed rows), and a flush empties the tree after each test.
+# The personas' regions only, for the transactional tests (a live server, or a second process
+# reading committed rows): a flush empties the tree after each of them.
 PERSONA_REGIONS = "110000 北京市\n110108 海淀区\n310000 上海市\n"
 STAFF_TRACES = ("登录", "网上名称注册管理系统", "csrf", "sessionid")
 # A Redis database of its own for the two-process test (its keys are deleted, the db is not flushed).
@@ -49,13 +49,17 @@ def _whole_tree_back_after_module(django_db_blocker):
         connection.close()
 
 
-@pytest.fixture(autouse=True)
-def _persona_regions(transactional_db, tmp_path, settings):
+@pytest.fixture
+def persona_regions(transactional_db, tmp_path):
     path = tmp_path / "divisions.txt"
     path.write_text(PERSONA_REGIONS, encoding="utf-8")
     load_regions(path)
-    # Zone publishing runs eagerly after each approval; nothing here needs its delay.
-    settings.DNS_PUBLISH_DELAY = 0
+
+
+@pytest.fixture
+def live(persona_regions, live_server):
+    """The live server's port (requested before the personas, so the regions are there)."""
+    return urlsplit(live_server.url).port
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -85,21 +89,15 @@ def add_url(domain, unit_user, conac_user, *, host="@", target, code=301, keep_p
 
 
 def fetch(port, host, path="/", method="GET"):
-    """One request over a socket with this exact Host and path, sent as UTF-8 bytes the way a
-    browser sends a Unicode name (``None``: no Host header at all)."""
-    lines = [f"{method} {path} HTTP/1.1".encode(), b"Connection: close"]
-    if host is not None:
-        lines.append(b"Host: " + host.encode("utf-8"))
+    """One request over a socket with exactly this Host and path, non-ASCII sent as raw UTF-8
+    (as curl or a script sends a Unicode name; browsers send the A-label)."""
+    lines = [f"{method} {path} HTTP/1.1".encode(), b"Host: " + host.encode("utf-8"), b"Connection: close"]
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
         response = http.client.HTTPResponse(sock, method=method)
         response.begin()
         body = response.read()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, body
-
-
-def port_of(live_server):
-    return urlsplit(live_server.url).port
 
 
 def assert_redirect(result, code, location, *, cache_control=None):
@@ -128,13 +126,13 @@ def assert_bare_404(result):
 # --- real HTTP through the live server ------------------------------------------------------
 
 
-def test_a_label_and_unicode_host_get_301_with_path_and_query_kept(live_server, unit_user, conac_user):
+def test_a_label_and_unicode_host_get_301_with_path_and_query_kept(live, unit_user, conac_user):
     domain = forwarded(unit_user, conac_user, "转发测试", target="https://www.example.gov.cn/portal/")
     assert domain.alabel.startswith("xn--")
-    port = port_of(live_server)
+    port = live
     expected = "https://www.example.gov.cn/portal/news/1?id=2&x=y"
 
-    # The A-label as DNS tools send it, then the Unicode name as a browser sends it (raw UTF-8).
+    # The A-label (what browsers send), then the Unicode name as raw UTF-8 bytes.
     assert_redirect(fetch(port, f"{domain.alabel}.{ZONE}", "/news/1?id=2&x=y"), 301, expected)
     assert_redirect(fetch(port, "转发测试.政务", "/news/1?id=2&x=y"), 301, expected)
     # Case, port and the trailing dot make no difference.
@@ -153,19 +151,19 @@ def test_a_label_and_unicode_host_get_301_with_path_and_query_kept(live_server, 
     assert status == 301 and headers["location"] == "https://www.example.gov.cn/portal/a?q=%E5%80%BC"
 
 
-def test_idn_target_is_sent_as_a_labels(live_server, unit_user, conac_user):
+def test_idn_target_is_sent_as_a_labels(live, unit_user, conac_user):
     forwarded(unit_user, conac_user, "中文目标", target="https://例子.中国/首页?来源=转发")
-    status, headers, _ = fetch(port_of(live_server), "中文目标.政务", "/a")
+    status, headers, _ = fetch(live, "中文目标.政务", "/a")
     assert status == 301
     assert headers["location"] == (
         "https://xn--fsqu00a.xn--fiqs8s/%E9%A6%96%E9%A1%B5/a?%E6%9D%A5%E6%BA%90=%E8%BD%AC%E5%8F%91"
     )
 
 
-def test_www_twin_answers_only_once_its_own_record_is_approved(live_server, unit_user, conac_user, settings):
+def test_www_twin_answers_only_once_its_own_record_is_approved(live, unit_user, conac_user, settings):
     settings.FORWARDING_CHECK_INTERVAL = 0  # this test reads the version on every request
     domain = forwarded(unit_user, conac_user, "双胞胎", target="https://twin.example.cn/")
-    port = port_of(live_server)
+    port = live
     assert_redirect(fetch(port, "双胞胎.政务", "/p"), 301, "https://twin.example.cn/p")
     assert_bare_404(fetch(port, "www.双胞胎.政务", "/p"))  # no www record: no forwarding for www
 
@@ -177,32 +175,32 @@ def test_www_twin_answers_only_once_its_own_record_is_approved(live_server, unit
     assert_redirect(fetch(port, f"WWW.{domain.alabel}.{ZONE}.", "/p"), 301, "https://twin.example.cn/p")
 
 
-def test_302_and_keep_path_false_sends_the_target_as_it_is(live_server, unit_user, conac_user):
+def test_302_and_keep_path_false_sends_the_target_as_it_is(live, unit_user, conac_user):
     forwarded(
         unit_user, conac_user, "临时转发", target="http://temp.example.cn/landing?src=gov", code=302, keep_path=False
     )
-    port = port_of(live_server)
+    port = live
     for path in ("/", "/deep/path?x=1", "/index.html"):
         assert_redirect(fetch(port, "临时转发.政务", path), 302, "http://temp.example.cn/landing?src=gov")
     status, headers, _ = fetch(port, "临时转发.政务", "/x", method="HEAD")
     assert status == 302 and headers["location"] == "http://temp.example.cn/landing?src=gov"
 
 
-def test_wildcard_record_answers_names_without_their_own(live_server, unit_user, conac_user):
+def test_wildcard_record_answers_names_without_their_own(live, unit_user, conac_user):
     domain = forwarded(unit_user, conac_user, "通配", host="*", target="https://any.example.cn/", keep_path=False)
     add_url(domain, unit_user, conac_user, host="news", target="https://news.example.cn/")
-    port = port_of(live_server)
+    port = live
     assert_redirect(fetch(port, "abc.通配.政务", "/x"), 301, "https://any.example.cn/")
     assert_redirect(fetch(port, "a.b.通配.政务", "/x"), 301, "https://any.example.cn/")
     assert_redirect(fetch(port, "news.通配.政务", "/x"), 301, "https://news.example.cn/x")  # its own record wins
     assert_bare_404(fetch(port, "通配.政务", "/x"))  # a wildcard does not cover the name itself
 
 
-def test_unknown_hosts_get_a_bare_404_and_the_staff_host_still_serves_login(live_server, unit_user, conac_user):
+def test_unknown_hosts_get_a_bare_404_and_the_staff_host_still_serves_login(live, unit_user, conac_user):
     domain = forwarded(unit_user, conac_user, "已转发", target="https://ok.example.cn/")
     other = make_domain(unit_user.unit, "无记录", status="active")
     dns_services.request_add(other, actor=unit_user, host="@", rtype="A", value="8.8.8.8")  # pending, not URL
-    port = port_of(live_server)
+    port = live
     for host in (
         "无记录.政务",  # ours, no URL record
         f"nosuch.{ZONE}",
@@ -251,7 +249,52 @@ def test_warm_hit_makes_no_database_query(client, unit_user, conac_user, django_
         assert client.get("/", HTTP_HOST="elsewhere.example.com").status_code == 404
 
 
-def test_static_files_are_served_on_the_staff_host_only(client):
+def test_shared_cache_down_answers_from_the_database(client, unit_user, conac_user, settings, caplog):
+    domain = forwarded(unit_user, conac_user, "缓存故障", target="https://db.example.cn/")
+    # Nothing listens on port 9: every read of the version fails at once.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+    }
+    forwarding.table.clear()
+
+    response = client.get("/x", HTTP_HOST=f"{domain.alabel}.{ZONE}")
+    assert response.status_code == 301 and response["Location"] == "https://db.example.cn/x"
+    assert "forwarding version unreadable" in caplog.text
+    assert client.get("/", HTTP_HOST=f"nosuch.{ZONE}").status_code == 404
+
+
+def test_a_version_change_during_a_load_does_not_keep_the_stale_answer(unit_user, conac_user, monkeypatch):
+    forwarded(unit_user, conac_user, "并发加载", target="https://race.example.cn/")
+    real_load = forwarding.load_entry
+
+    def load_while_another_thread_drops_the_table(host):
+        entry = real_load(host)  # read before the change ...
+        forwarding.table.clear()  # ... and the version moves on before it is stored
+        return entry
+
+    monkeypatch.setattr(forwarding, "load_entry", load_while_another_thread_drops_the_table)
+    host = forwarding.normalise_host("并发加载.政务")
+    assert forwarding.table.lookup(host).code == 301  # this request still gets its answer
+    assert len(forwarding.table) == 0  # but the table does not keep it
+    monkeypatch.setattr(forwarding, "load_entry", real_load)
+    assert forwarding.table.lookup(host).code == 301
+    assert len(forwarding.table) == 1
+
+
+def test_a_staff_name_written_out_wins_over_a_record(client, unit_user, conac_user, settings):
+    domain = forwarded(unit_user, conac_user, "管理站点", target="https://hijack.example.cn/")
+    assert client.get("/login/", HTTP_HOST=domain.full_alabel).status_code == 301
+    # The staff site moves to that name (written in Unicode in SITE_HOSTS): no record can take it.
+    settings.SITE_HOSTS = ["管理站点.政务"]
+    settings.ALLOWED_HOSTS = [domain.full_alabel]
+    from django.test import Client
+
+    response = Client().get("/login/", HTTP_HOST=domain.full_alabel)
+    assert response.status_code == 200 and "登录" in response.content.decode()
+    assert Client().get("/login/", HTTP_HOST="localhost").status_code == 404
+
+
+def test_static_files_are_served_on_the_staff_host_only(db, client):
     # (In-process: the live server's own static handler sits in front of every middleware.)
     assert client.get("/static/css/conac.css", HTTP_HOST="localhost").status_code == 200
     response = client.get("/static/css/conac.css", HTTP_HOST=f"nosuch.{ZONE}")
@@ -261,13 +304,13 @@ def test_static_files_are_served_on_the_staff_host_only(client):
 # --- the domain leaves service --------------------------------------------------------------
 
 
-def test_expired_beyond_grace_is_404_within_grace_still_forwards(live_server, unit_user, conac_user, settings):
+def test_expired_beyond_grace_is_404_within_grace_still_forwards(live, unit_user, conac_user, settings):
     settings.FORWARDING_CHECK_INTERVAL = 0
     today = timezone.localdate()
     grace = settings.DNS_EXPIRY_GRACE_DAYS
     within = forwarded(unit_user, conac_user, "宽限期内", target="https://within.example.cn/")
     beyond = forwarded(unit_user, conac_user, "宽限期外", target="https://beyond.example.cn/")
-    port = port_of(live_server)
+    port = live
     assert_redirect(fetch(port, "宽限期外.政务"), 301, "https://beyond.example.cn/")  # warm the table
 
     Domain.objects.filter(pk=within.pk).update(expires_on=today - datetime.timedelta(days=grace))
@@ -280,10 +323,10 @@ def test_expired_beyond_grace_is_404_within_grace_still_forwards(live_server, un
     assert_bare_404(fetch(port, f"{beyond.alabel}.{ZONE}", "/x"))
 
 
-def test_deleted_domain_is_404_after_deletion(live_server, unit_user, conac_user, office_user, settings):
+def test_deleted_domain_is_404_after_deletion(live, unit_user, conac_user, office_user, settings):
     settings.FORWARDING_CHECK_INTERVAL = 0
     domain = forwarded(unit_user, conac_user, "将删除", target="https://gone.example.cn/")
-    port = port_of(live_server)
+    port = live
     assert_redirect(fetch(port, "将删除.政务", "/x"), 301, "https://gone.example.cn/x")  # warm
 
     delete_domain(domain, reason="单位撤销", actor=office_user)
@@ -327,7 +370,9 @@ def _wait_until_serving(process, port, host, log_path, timeout=20):
     pytest.fail("gunicorn did not start:\n" + log_path.read_text(errors="replace")[-3000:])
 
 
-def test_a_second_process_sees_an_approved_change_within_a_second(unit_user, conac_user, settings, tmp_path):
+def test_a_second_process_sees_an_approved_change_within_a_second(
+    persona_regions, unit_user, conac_user, settings, tmp_path
+):
     redis_url = _redis_url()
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
     from django.core.cache import cache
@@ -387,6 +432,7 @@ def test_a_second_process_sees_an_approved_change_within_a_second(unit_user, con
             assert status == 301 and headers["location"] == "https://old.example.cn/p"
             time.sleep(0.02)
         assert seen is not None, "the other process still answered the old target 1.5 s after approval"
+        print(f"the other process answered the new target {seen:.2f} s after the approval")
         assert_redirect(fetch(port, "两个进程.政务", "/p"), 302, "https://new.example.cn/")
         assert_redirect(fetch(port, "www.两个进程.政务", "/p"), 302, "https://new.example.cn/")
         assert process.poll() is None
