@@ -1,5 +1,6 @@
 """Forms of the badge pages: the application (both kinds), the review decision, the paper step."""
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from django import forms
@@ -73,9 +74,16 @@ class ApplicationForm(forms.Form):
         if not value:
             return ""
         try:
-            return clean_hostname(value, field="english_domain")
+            name = clean_hostname(value, field="english_domain")
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["english_domain"]) from None
+        # An English name only: a Chinese name here (another unit's .政务 among them) would let
+        # the home page sit on a domain the application does not own.
+        if any(label.startswith("xn--") for label in name.split(".")):
+            raise ValidationError(
+                "英文域名须由英文字母、数字和连字符组成，如 www.example.gov.cn；中文域名请在“中文域名”中选择。"
+            )
+        return name
 
     def clean_contact_mobile(self):
         return normalize_mobile(self.cleaned_data["contact_mobile"])
@@ -91,8 +99,9 @@ class ApplicationForm(forms.Form):
         else:
             try:
                 data["server_ip"] = clean_ipv6(ip) if ":" in ip else clean_ipv4(ip)
-            except ValidationError as exc:
-                self.add_error("server_ip", exc.message_dict["value"])
+            except ValidationError:
+                # The DNS checks' own messages speak of A/AAAA records; say it for the website.
+                self.add_error("server_ip", server_ip_error(ip))
         url = (data.get("home_url") or "").strip()
         if not url:
             self.add_error("home_url", "自建网站须填写网站首页地址。")
@@ -103,6 +112,14 @@ class ApplicationForm(forms.Form):
             else:
                 data["home_url"] = url
         return data
+
+
+def server_ip_error(text):
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return f"“{text}”不是有效的IP地址，请填写网站服务器的公网IPv4或IPv6地址，如 202.96.0.10。"
+    return f"{text} 不是公网地址，请填写网站服务器的公网IPv4或IPv6地址。"
 
 
 def home_url_error(url, domain, english_domain):

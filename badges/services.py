@@ -37,10 +37,11 @@ PUBLIC_WELFARE_SUFFIX = ".公益"
 class ApplicationError(Exception):
     """A request the rules refuse as a whole; the message is shown to the user."""
 
-    def __init__(self, message, *, link_name=None, link_label=None):
+    def __init__(self, message, *, link_name=None, link_label=None, field=None):
         super().__init__(message)
         self.link_name = link_name
         self.link_label = link_label
+        self.field = field  # the form field the refusal belongs to (None: the form as a whole)
 
 
 # --- Who may apply -------------------------------------------------------------------
@@ -75,10 +76,18 @@ def check_eligible(unit, kind):
     domains = Domain.objects.filter(unit=unit, suffix=suffix).exclude(status=DomainStatus.DELETED)
     if domains.filter(status=DomainStatus.ACTIVE).exists():
         return
-    waiting = domains.exclude(status=DomainStatus.REJECTED).order_by("id").first()
+    waiting = domains.exclude(status__in=[DomainStatus.REJECTED, DomainStatus.EXPIRED]).order_by("id").first()
     if waiting is not None:
         raise ApplicationError(
             f"您的“{suffix}”域名“{waiting.full_name}”当前状态为“{waiting.get_status_display()}”，注册成功后才能申请。",
+            link_name="registry:my-domains",
+            link_label="网上名称管理——域名业务管理——我的域名",
+        )
+    expired = domains.filter(status=DomainStatus.EXPIRED).order_by("id").first()
+    if expired is not None:
+        # The step left is a renewal (the office's 续费), not a registration.
+        raise ApplicationError(
+            f"您的“{suffix}”域名“{expired.full_name}”已过期，请联系同级编办续费，续费成功后才能申请。",
             link_name="registry:my-domains",
             link_label="网上名称管理——域名业务管理——我的域名",
         )
@@ -114,17 +123,27 @@ FIELDS = (
 def _check_site(unit, data, *, exclude_pk=None):
     domain = data["domain"]
     if domain.unit_id != unit.pk or domain.status != DomainStatus.ACTIVE or domain.suffix != suffix_for(data["kind"]):
-        raise ApplicationError(f"中文域名须为本单位注册成功的“{suffix_for(data['kind'])}”域名。")
+        raise ApplicationError(f"中文域名须为本单位注册成功的“{suffix_for(data['kind'])}”域名。", field="domain")
     open_ = WebsiteApplication.objects.filter(domain=domain, status__in=OPEN_STATES).exclude(pk=exclude_pk).first()
     if open_ is not None:
         raise ApplicationError(
-            f"网站“{domain.full_name}”已有一份{open_.get_status_display()}的{open_.get_kind_display()}，不能重复申请。"
+            f"网站“{domain.full_name}”已有一份{open_.get_status_display()}的{open_.get_kind_display()}，不能重复申请。",
+            field="domain",
         )
     live_badge = Badge.objects.filter(domain=domain).exclude(status=BadgeStatus.REVOKED).first()
     if data["kind"] == ApplicationKind.RECHECK and live_badge is None:
-        raise ApplicationError("资格复核须针对已发放网站标识的网站；该网站尚无标识，请选择“网站开办审核”。")
-    if data["kind"] != ApplicationKind.RECHECK and live_badge is not None:
-        raise ApplicationError(f"网站“{domain.full_name}”已有网站标识（{live_badge.code}），如需复核请选择“资格复核”。")
+        raise ApplicationError(
+            "资格复核须针对已发放网站标识的网站；该网站尚无标识，请选择“网站开办审核”。", field="kind"
+        )
+    if data["kind"] == ApplicationKind.BADGE and live_badge is not None:
+        # 事业单位/社会组织 have no 资格复核 to turn to: the site simply has its badge.
+        raise ApplicationError(
+            f"网站“{domain.full_name}”已有网站标识（{live_badge.code}），不能重复申请。", field="domain"
+        )
+    if data["kind"] == ApplicationKind.OPENING and live_badge is not None:
+        raise ApplicationError(
+            f"网站“{domain.full_name}”已有网站标识（{live_badge.code}），如需复核请选择“资格复核”。", field="kind"
+        )
 
 
 def submit_application(unit, *, actor, now=None, **data):
@@ -156,7 +175,10 @@ def resubmit_application(application, *, actor, now=None, **data):
     """The unit corrects a rejected application and submits it again → 待审核."""
 
     def apply_changes(locked):
-        _check_site(locked.unit, {**data, "kind": locked.kind}, exclude_pk=locked.pk)
+        # The unit's row lock, as submit_application takes it: a new application for the site
+        # the re-submission moves to waits, then finds this one open (no IntegrityError).
+        unit = Unit.objects.select_for_update().get(pk=locked.unit_id)
+        _check_site(unit, {**data, "kind": locked.kind}, exclude_pk=locked.pk)
         changed = {}
         for field, value in data.items():
             if field in FIELDS and field != "kind" and getattr(locked, field) != value:

@@ -112,7 +112,7 @@ def application_new(request, family):
         try:
             application = services.submit_application(unit, actor=request.user, **form.cleaned_data)
         except services.ApplicationError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(exc.field, str(exc))
         else:
             messages.success(request, f"{application.get_kind_display()}已提交，等待{unit.office.name}审核。")
             return redirect(back)
@@ -144,7 +144,7 @@ def application_resubmit(request, public_id):
         try:
             services.resubmit_application(application, actor=request.user, **data)
         except (services.ApplicationError, review.ReviewError) as exc:
-            form.add_error(None, str(exc))
+            form.add_error(getattr(exc, "field", None), str(exc))
         else:
             messages.success(request, "申请已重新提交，等待同级编办审核。")
             return redirect(back)
