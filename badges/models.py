@@ -105,6 +105,10 @@ class WebsiteApplication(Reviewable):
     conac_approved_at = models.DateTimeField("复审通过时间", null=True, blank=True)
     paper_decided_at = models.DateTimeField("资料确认时间", null=True, blank=True)
     paper_reason = models.TextField("资料不符原因", blank=True)
+    # 资格复核: the site's badge that the re-check confirmed (it keeps its code and stays valid).
+    confirmed_badge = models.ForeignKey(
+        "Badge", verbose_name="复核的标识", null=True, blank=True, on_delete=models.PROTECT, related_name="rechecks"
+    )
     letter_pdf = models.FileField("申请函", storage=document_storage, upload_to="applications/", blank=True)
     form_pdf = models.FileField("申请表", storage=document_storage, upload_to="applications/", blank=True)
     created_at = models.DateTimeField("申请时间", auto_now_add=True)

@@ -247,7 +247,41 @@ def confirm_paper(application, *, actor, now=None):
     with transaction.atomic():
         locked = _lock_for_paper(application, actor)
         check_application_transition(locked.status, A.ISSUED, "office")
+        if locked.kind == ApplicationKind.RECHECK:
+            current = (
+                Badge.objects.select_for_update()
+                .filter(domain_id=locked.domain_id)
+                .exclude(status=BadgeStatus.REVOKED)
+                .order_by("-issued_at")
+                .first()
+            )
+            if current is not None:
+                return _recheck_confirmed(locked, current, actor=actor, now=now)
         badge = issue_badge(locked, actor=actor, now=now, from_paper=True)
+    return badge
+
+
+def _recheck_confirmed(application, badge, *, actor, now):
+    """资格复核 passed: the site keeps its badge and code; no second badge is issued."""
+    application.status = A.ISSUED
+    application.paper_decided_at = now
+    application.confirmed_badge = badge
+    application.save(update_fields=["status", "paper_decided_at", "confirmed_badge", "updated_at"])
+    audit.record(
+        application,
+        "资料确认，资格复核通过",
+        actor=actor,
+        from_state="待资料确认",
+        to_state=application.get_status_display(),
+        data={"code": badge.code},
+    )
+    notices.queue(
+        "application_rechecked",
+        key=f"application:{application.public_id}:rechecked",
+        context={"unit": application.unit, "badge": badge, "application": application},
+        sms_to=application.contact_mobile,
+        email_to=application.contact_email,
+    )
     return badge
 
 

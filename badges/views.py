@@ -56,7 +56,9 @@ def _apply_page(request, family):
         services.check_eligible(unit, kinds[0])
     except services.ApplicationError as exc:
         refusal = exc
-    applications = WebsiteApplication.objects.filter(unit=unit, kind__in=kinds).select_related("domain", "badge")
+    applications = WebsiteApplication.objects.filter(unit=unit, kind__in=kinds).select_related(
+        "domain", "badge", "confirmed_badge"
+    )
     return render(
         request,
         "badges/apply.html",

@@ -242,3 +242,23 @@ def test_the_certificate_is_a_pdf_with_what_the_manual_lists(
         assert shown in text, shown
     for shown in ("海淀测试局.政务", badge.code, "政务和公益机构域名注册管理中心", "2025年9月26日", "有效"):
         assert shown in text, shown
+
+
+def test_a_recheck_confirms_the_existing_badge_and_issues_no_second_code(organ_domain, office_user, conac_user):
+    from badges.models import ApplicationKind
+    from conac.models import Notice
+
+    opening = submit(organ_domain)
+    approve_both(opening, office_user, conac_user)
+    first = services.confirm_paper(opening, actor=office_user)
+
+    recheck = submit(organ_domain, kind=ApplicationKind.RECHECK)
+    approve_both(recheck, office_user, conac_user)
+    confirmed = services.confirm_paper(recheck, actor=office_user)
+
+    recheck.refresh_from_db()
+    assert confirmed.pk == first.pk
+    assert recheck.status == "issued" and recheck.confirmed_badge_id == first.pk
+    assert Badge.objects.filter(domain=organ_domain).count() == 1
+    notice = Notice.objects.get(template="application_rechecked", channel="sms")
+    assert first.code in notice.body and "继续有效" in notice.body
