@@ -7,14 +7,20 @@ from celery import shared_task
 log = logging.getLogger(__name__)
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def publish_zones():
-    """Publish every dirty zone (coalesced trigger, and every minute from beat)."""
+    """Publish every dirty zone (coalesced trigger, and every minute from beat).
+
+    Returns ``{zone: serial}`` of the zones published. A zone that fails its check is
+    recorded on its ZoneState and reported to CONAC by the publisher; it stays dirty,
+    so the next run (beat, within a minute) tries again: no Celery retry here.
+    """
     from registry.dns import publishing, zones
 
     publishing.start_publishing()
     try:
-        zones.publish_dirty()
-    except zones.PublishError:
-        # Recorded on the zone and sent to CONAC; the zone stays dirty and beat tries again.
+        results = zones.publish_dirty()
+    except zones.PublishError as exc:
         log.exception("zone publish failed")
+        results = getattr(exc, "results", [])
+    return {result.zone: result.serial for result in results}

@@ -14,6 +14,7 @@ import ipaddress
 import os
 import shutil
 import signal
+import socket
 import subprocess  # nosec B404: fixed argument lists, no shell
 import time
 from dataclasses import dataclass
@@ -173,11 +174,19 @@ def write_config(path, **options):
     return path
 
 
-def control_argv(config):
-    program = find_program("nsd-control")
-    if not program:
-        raise NsdConfigError("找不到 nsd-control。")
-    return [program, "-c", str(config)]
+def free_port(address="127.0.0.1"):
+    """A port free for both UDP and TCP on ``address`` (for a test or benchmark server)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((address, 0))
+            port = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind((address, port))
+                except OSError:
+                    continue
+                return port
+    raise OSError("找不到空闲端口。")
 
 
 class NsdServer:

@@ -7,6 +7,8 @@ burst of approvals makes one publish; the forwarding table's version is bumped a
 A beat task publishes any zone still dirty every minute (a failed check, a lost task).
 """
 
+import logging
+
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
@@ -17,6 +19,8 @@ from . import forwarding
 from .models import ZoneState
 
 SCHEDULED_KEY = "dns:publish-scheduled"
+
+log = logging.getLogger(__name__)
 
 
 def zone_suffixes():
@@ -46,8 +50,15 @@ def schedule_publish():
     from registry.tasks import publish_zones
 
     delay = settings.DNS_PUBLISH_DELAY
-    if cache.add(SCHEDULED_KEY, 1, timeout=int(delay * 4) + 60):
+    if not cache.add(SCHEDULED_KEY, 1, timeout=int(delay * 4) + 60):
+        return  # a publish is already waiting: it will see this change too
+    try:
         publish_zones.apply_async(countdown=delay)
+    except Exception:
+        # Runs after the change committed: never fail the request over it. The zone is
+        # dirty, so the every-minute beat publishes it; the next change may retry at once.
+        cache.delete(SCHEDULED_KEY)
+        log.exception("could not queue the zone publish; beat will publish the dirty zone")
 
 
 def start_publishing():
