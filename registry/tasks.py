@@ -15,7 +15,7 @@ def publish_zones():
     recorded on its ZoneState and reported to CONAC by the publisher; it stays dirty,
     so the next run (beat, within a minute) tries again: no Celery retry here.
     """
-    from registry.dns import publishing, zones
+    from registry.dns import forwarding, publishing, zones
 
     publishing.start_publishing()
     try:
@@ -23,4 +23,10 @@ def publish_zones():
     except zones.PublishError as exc:
         log.exception("zone publish failed")
         results = getattr(exc, "results", [])
+    if results:
+        # Heals a lost version bump (the cache was down at approval): forwarding follows the zones.
+        try:
+            forwarding.bump_version()
+        except Exception:
+            log.exception("could not bump the forwarding table version")
     return {result.zone: result.serial for result in results}

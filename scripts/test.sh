@@ -82,7 +82,7 @@ echo "== bandit"
 echo "== makemigrations --check"
 DATABASE_URL="sqlite:///:memory:" $PY manage.py makemigrations --check --dry-run >/dev/null
 echo "== check --deploy (production-like settings)"
-DEBUG=False SECRET_KEY="check-deploy-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+DEBUG=False CACHE_URL="redis://127.0.0.1:6379/1" SECRET_KEY="check-deploy-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   ALLOWED_HOSTS=registry.example.cn $PY manage.py check --deploy --fail-level WARNING
 echo "== pytest"
 # Playwright drives the browser from the test thread while live_server serves from another.

@@ -46,7 +46,9 @@ def seed_dns():
         refused = add(organ, organ_user, host="test", rtype="URL", value="http://www.example.com/")
         review.reject(refused, actor=conac, opinion="转发目标不是本单位网站，请核实后重新提交。")
         mail_record = DnsRecord.objects.get(changes=mail)
-        made.append(services.request_modify(mail_record, actor=organ_user, **{**mail_record.data(), "value": "202.96.128.87"}))
+        made.append(
+            services.request_modify(mail_record, actor=organ_user, **{**mail_record.data(), "value": "202.96.128.87"})
+        )
         made.append(services.request_delete(DnsRecord.objects.get(changes=spf), actor=organ_user))
 
         # 海淀区图书馆: an @ A record in service, its www twin waiting for 解析审核.

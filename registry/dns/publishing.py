@@ -34,9 +34,11 @@ def zone_changed(suffix, *, forwarding=False):
         return
     ZoneState.objects.get_or_create(zone=zone)
     ZoneState.objects.filter(zone=zone).update(requested=F("requested") + 1)
-    transaction.on_commit(schedule_publish)
+    # robust: these run after the change committed; a cache or broker failure is logged, never
+    # turned into an error page (the every-minute beat publishes the dirty zone and bumps the version).
     if forwarding:
-        transaction.on_commit(_bump_forwarding)
+        transaction.on_commit(_bump_forwarding, robust=True)
+    transaction.on_commit(schedule_publish, robust=True)
 
 
 def _bump_forwarding():

@@ -196,6 +196,9 @@ def clean_txt(raw):
 
 def txt_strings(text):
     """The text as ≤255-octet strings, split at character boundaries (RFC 1035 character-strings)."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= TXT_STRING_OCTETS:
+        return [encoded]
     chunks, current, size = [], [], 0
     for ch in text:
         width = len(ch.encode("utf-8"))
