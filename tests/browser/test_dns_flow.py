@@ -67,7 +67,9 @@ def test_unit_adds_records_with_www_twin_conac_approves_and_rejects(live_server,
     unit = factories.make_unit(username="hd_dns", name="北京市海淀区示范解析单位", region_code="110108")
     factories.make_staff("conac_dns", None, role=User.Role.CONAC)
     today = datetime.date.today()
-    factories.make_domain(unit, LABEL, status="active", registered_on=today, expires_on=today.replace(year=today.year + 1))
+    factories.make_domain(
+        unit, LABEL, status="active", registered_on=today, expires_on=today.replace(year=today.year + 1)
+    )
 
     # 1. @ A record, 确定 to the www prompt: both wait for review.
     log_in(page, base, "hd_dns")

@@ -49,7 +49,10 @@ def test_unit_adds_at_record_and_answers_the_www_question_without_javascript(cli
 
 def test_cancel_adds_no_www_record(client_for, unit_user, active_domain):
     client = client_for(unit_user)
-    client.post(records_url(active_domain), {"host": "@", "rtype": "URL", "value": "https://www.example.gov.cn/", "redirect_code": "302"})
+    client.post(
+        records_url(active_domain),
+        {"host": "@", "rtype": "URL", "value": "https://www.example.gov.cn/", "redirect_code": "302"},
+    )
     change = DnsChange.objects.get()
     client.post(reverse("registry:dns-www-prompt", args=[active_domain.public_id, change.public_id]), {"answer": "no"})
     assert DnsChange.objects.count() == 1
@@ -67,7 +70,9 @@ def test_cancel_adds_no_www_record(client_for, unit_user, active_domain):
         ({"host": "mail", "rtype": "MX", "value": "mx.example.com"}, "priority", "优先级"),
     ],
 )
-def test_bad_input_is_refused_at_its_field_and_stores_nothing(client_for, unit_user, active_domain, data, field, message):
+def test_bad_input_is_refused_at_its_field_and_stores_nothing(
+    client_for, unit_user, active_domain, data, field, message
+):
     response = client_for(unit_user).post(records_url(active_domain), data)
     assert response.status_code == 200
     errors = response.context["form"].errors
@@ -90,7 +95,12 @@ def test_other_unit_office_and_anonymous_cannot_reach_the_records(
         assert client_for(None).get(url).status_code == 302  # to the login page
     delete = reverse("registry:dns-record-delete", args=[active_domain.public_id, record.public_id])
     assert client_for(other_unit_user).post(delete).status_code == 404
-    assert client_for(other_unit_user).post(records_url(active_domain), {"host": "x", "rtype": "A", "value": "202.96.0.9"}).status_code == 404
+    assert (
+        client_for(other_unit_user)
+        .post(records_url(active_domain), {"host": "x", "rtype": "A", "value": "202.96.0.9"})
+        .status_code
+        == 404
+    )
     assert DnsChange.objects.count() == 0
 
 
