@@ -68,7 +68,7 @@ def test_unit_adds_records_with_www_twin_conac_approves_and_rejects(live_server,
     factories.make_staff("conac_dns", None, role=User.Role.CONAC)
     today = datetime.date.today()
     factories.make_domain(
-        unit, LABEL, status="active", registered_on=today, expires_on=today.replace(year=today.year + 1)
+        unit, LABEL, status="active", registered_on=today, expires_on=today + datetime.timedelta(days=365)
     )
 
     # 1. @ A record, 确定 to the www prompt: both wait for review.

@@ -19,7 +19,7 @@ from tests.browser.pages import SCREENSHOTS, field, log_in, log_out
 def _active(unit, label):
     today = datetime.date.today()
     return factories.make_domain(
-        unit, label, status="active", registered_on=today, expires_on=today.replace(year=today.year + 1)
+        unit, label, status="active", registered_on=today, expires_on=today + datetime.timedelta(days=365)
     )
 
 

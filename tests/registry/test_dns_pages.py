@@ -15,7 +15,7 @@ from tests import factories
 @pytest.fixture
 def active_domain(unit):
     today = datetime.date.today()
-    return factories.make_domain(unit, "解析页面", status="active", expires_on=today.replace(year=today.year + 1))
+    return factories.make_domain(unit, "解析页面", status="active", expires_on=today + datetime.timedelta(days=365))
 
 
 def records_url(domain):
