@@ -227,6 +227,12 @@ class Badge(models.Model):
     hung_at = models.DateTimeField("挂标时间", null=True, blank=True)
     revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
     revoke_reason = models.TextField("撤销原因", blank=True)
+    # The hang check's latest result (the full history is in HangCheck).
+    last_checked_at = models.DateTimeField("最近检查时间", null=True, blank=True)
+    last_check_found = models.BooleanField("最近检查找到标识", null=True, blank=True)
+    last_check_note = models.CharField("最近检查结果", max_length=500, blank=True)
+    # Consecutive checks of a hung badge that did not find it; two in a row drop it back.
+    missed_checks = models.PositiveSmallIntegerField("连续未找到次数", default=0)
 
     objects = BadgeQuerySet.as_manager()
 
@@ -243,3 +249,56 @@ class Badge(models.Model):
 
     def __str__(self):
         return self.code
+
+
+class HangCheck(models.Model):
+    """One fetch of a badge's 网站首页地址 by the hang check, and what it saw."""
+
+    badge = models.ForeignKey(Badge, verbose_name="网站标识", on_delete=models.PROTECT, related_name="checks")
+    checked_at = models.DateTimeField("检查时间")
+    url = models.CharField("检查地址", max_length=500)
+    found = models.BooleanField("找到标识")
+    http_status = models.PositiveSmallIntegerField("HTTP状态", null=True, blank=True)
+    note = models.CharField("结果", max_length=500)
+    bytes_read = models.PositiveIntegerField("读取字节数", default=0)
+
+    class Meta:
+        verbose_name = "挂标检查"
+        verbose_name_plural = "挂标检查"
+        ordering = ["-checked_at", "-id"]
+        indexes = [models.Index(fields=["badge", "-checked_at"], name="hangcheck_badge_idx")]
+
+    def __str__(self):
+        return f"{self.badge.code} {self.checked_at:%Y-%m-%d %H:%M} {'找到' if self.found else '未找到'}"
+
+
+class RedPage(models.Model):
+    """网络红页: the unit's hosted micro-site. The draft is edited; 发布红页 copies it, sanitised,
+    into the published fields that the public page shows (with the badge in the footer)."""
+
+    unit = models.OneToOneField(
+        "registry.Unit", verbose_name="申报单位", on_delete=models.PROTECT, related_name="red_page"
+    )
+    intro = models.TextField("单位简介", blank=True)
+    functions = models.TextField("机构职能", blank=True)
+    address = models.CharField("单位地址", max_length=200, blank=True)
+    phone = models.CharField("联系电话", max_length=50, blank=True)
+    footer = models.TextField("页脚", blank=True)
+    published_intro = models.TextField(blank=True)
+    published_functions = models.TextField(blank=True)
+    published_address = models.CharField(max_length=200, blank=True)
+    published_phone = models.CharField(max_length=50, blank=True)
+    published_footer = models.TextField(blank=True)
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "网络红页"
+        verbose_name_plural = "网络红页"
+
+    def __str__(self):
+        return f"{self.unit} 网络红页"
+
+    @property
+    def is_published(self):
+        return self.published_at is not None

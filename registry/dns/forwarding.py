@@ -302,6 +302,12 @@ def site_pattern(entry):
     return dot + (normalise_host(entry.lstrip(".")) or entry.lstrip(".").lower())
 
 
+# Further public sites answered by Host, tried after URL转发 misses (apps that build on
+# registry append theirs in AppConfig.ready: badges serves 网络红页 at a unit's own domain).
+# Each is fn(host, request) → an HttpResponse, or None when the host is not theirs.
+HOST_HANDLERS = []
+
+
 class HostRoutingMiddleware:
     """First in the chain: forwarded hosts redirected; the staff site on its own names; others a bare 404.
 
@@ -336,4 +342,8 @@ class HostRoutingMiddleware:
             return redirect(entry, request)
         if self.is_site_host(host):
             return self.get_response(request)
+        for handler in HOST_HANDLERS:
+            response = handler(host, request)
+            if response is not None:
+                return response
         return not_found()
