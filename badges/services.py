@@ -405,3 +405,37 @@ def generate_documents(application_id):
             application.form_pdf.save(f"{application.public_id}-form.pdf", ContentFile(pdf), save=False)
         application.save(update_fields=["letter_pdf", "form_pdf", "updated_at"])
     return True
+
+
+# --- After issue: hung, overdue, revoked ------------------------------------------------------
+
+
+def mark_hung(badge, *, note, actor=None, now=None):
+    """已发放 / 逾期未挂标 → 已挂标: the check found the snippet, or the red page was published.
+
+    A badge already 已挂标 only has its miss count reset; a revoked one is left alone.
+    Returns True when the state changed.
+    """
+    from . import public
+    from .models import check_badge_transition
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Badge.objects.select_for_update().get(pk=badge.pk)
+        if locked.status == BadgeStatus.HUNG:
+            if locked.missed_checks:
+                locked.missed_checks = 0
+                locked.save(update_fields=["missed_checks"])
+            return False
+        if locked.status == BadgeStatus.REVOKED:
+            return False
+        before = locked.get_status_display()
+        check_badge_transition(locked.status, BadgeStatus.HUNG, "system")
+        locked.status = BadgeStatus.HUNG
+        locked.hung_at = now
+        locked.missed_checks = 0
+        locked.save(update_fields=["status", "hung_at", "missed_checks"])
+        audit.record(locked, "已挂标", actor=actor, from_state=before, to_state=locked.get_status_display(), reason=note)
+        transaction.on_commit(public.badge_changed, robust=True)
+    badge.status = locked.status
+    return True
