@@ -5,13 +5,12 @@ for one office or for every office in the country. The check the issue asks for 
 per office and in total: 已认款 = 已消费 + 余额 (and the ledger's credits = 已认款).
 """
 
-import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
-from openpyxl import Workbook
 
+from conac.spreadsheets import SheetWriter
 from registry.models import Office
 
 from .models import C, Charge, LedgerEntry, OfficeAccount, Remittance, RemittanceStatus
@@ -170,16 +169,11 @@ EXPORT_COLUMNS = ["编办编码", "编办", *[label for _, label in FIGURES], "�
 
 def export_xlsx(report):
     """The report as an .xlsx file (write-only workbook, streamed to a temporary file)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("对账报表")
-    sheet.append(EXPORT_COLUMNS)
-    for target in report.lines:
-        sheet.append(_export_row(target.office.code, target.office.name, target))
-    sheet.append(_export_row("", "合计", report.total))
-    handle = tempfile.TemporaryFile()  # FileResponse closes it once sent
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+    with SheetWriter("对账报表", EXPORT_COLUMNS) as sheet:
+        for target in report.lines:
+            sheet.append(_export_row(target.office.code, target.office.name, target))
+        sheet.append(_export_row("", "合计", report.total))
+    return sheet.file  # FileResponse closes it once sent
 
 
 def _export_row(code, name, target):

@@ -3,14 +3,12 @@
 Each function runs a fixed number of SQL queries whatever the number of rows.
 """
 
-import tempfile
-
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
-from openpyxl import Workbook
 
+from conac.spreadsheets import SheetWriter
 from conac.workdays import WorkdayCalendar
 from registry.organisations.validators import credit_code_category
 
@@ -139,36 +137,31 @@ EXPORT_COLUMNS = ["域名", "英文编码", "单位名称", "同级编办", "状
 
 
 def export_xlsx(queryset):
-    """The rows of 域名查询 as an .xlsx file, written row by row (write-only workbook).
+    """The rows of 域名查询 as an .xlsx file (``conac.spreadsheets``: user text as inert text).
 
-    Memory stays flat however many rows: openpyxl's write-only mode streams rows to a
-    temporary file, and the rows are read from the database in chunks.
+    Memory stays flat however many rows: the writer streams rows to a temporary file, and
+    the rows are read from the database in chunks.
     """
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("域名查询")
-    sheet.append(EXPORT_COLUMNS)
     labels = dict(Domain._meta.get_field("status").choices)
     rows = queryset.values_list(
         "label", "suffix", "alabel", "unit__name", "office__name", "status", "years", "registered_on",
         "expires_on", "created_at",
     )  # fmt: skip
-    for label, suffix, alabel, unit_name, office_name, status, years, registered, expires, created in rows.iterator(
-        chunk_size=5000
-    ):
-        sheet.append(
-            [
-                f"{label}{suffix}",
-                f"{alabel}.{names.SUFFIXES.get(suffix, '')}",
-                unit_name,
-                office_name,
-                labels.get(status, status),
-                years,
-                registered,
-                expires,
-                timezone.localtime(created).replace(tzinfo=None) if created else None,
-            ]
-        )
-    handle = tempfile.TemporaryFile()
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+    with SheetWriter("域名查询", EXPORT_COLUMNS) as sheet:
+        for label, suffix, alabel, unit_name, office_name, status, years, registered, expires, created in rows.iterator(
+            chunk_size=5000
+        ):
+            sheet.append(
+                [
+                    f"{label}{suffix}",
+                    f"{alabel}.{names.SUFFIXES.get(suffix, '')}",
+                    unit_name,
+                    office_name,
+                    labels.get(status, status),
+                    years,
+                    registered,
+                    expires,
+                    timezone.localtime(created) if created else None,
+                ]
+            )
+    return sheet.file
