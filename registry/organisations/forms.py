@@ -155,10 +155,14 @@ class RegistrationForm(UnitFieldsForm):
         },
     )
     password = forms.CharField(
-        label="密码", widget=forms.PasswordInput, help_text=PASSWORD_RULE, error_messages={"required": "请填写密码。"}
+        strip=False,
+        label="密码",
+        widget=forms.PasswordInput,
+        help_text=PASSWORD_RULE,
+        error_messages={"required": "请填写密码。"},
     )
     password_confirm = forms.CharField(
-        label="确认密码", widget=forms.PasswordInput, error_messages={"required": "请再次输入密码。"}
+        strip=False, label="确认密码", widget=forms.PasswordInput, error_messages={"required": "请再次输入密码。"}
     )
 
     field_order = ["username", "password", "password_confirm"]
@@ -190,6 +194,7 @@ class UnitDetailForm(UnitFieldsForm):
     """详细信息: the office changes a unit's information and may reset its password with 修改."""
 
     new_password = forms.CharField(
+        strip=False,
         label="新密码",
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -211,6 +216,7 @@ class UnitDetailForm(UnitFieldsForm):
 
 class ResetPasswordForm(forms.Form):
     new_password = forms.CharField(
+        strip=False,
         label="新密码",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="8-16 位半角英文和数字混合",
@@ -229,16 +235,17 @@ class ResetPasswordForm(forms.Form):
 
 class ChangeOwnPasswordForm(forms.Form):
     old_password = forms.CharField(
-        label="原密码", widget=forms.PasswordInput, error_messages={"required": "请填写原密码。"}
+        strip=False, label="原密码", widget=forms.PasswordInput, error_messages={"required": "请填写原密码。"}
     )
     new_password = forms.CharField(
+        strip=False,
         label="新密码",
         widget=forms.PasswordInput,
         help_text=PASSWORD_RULE,
         error_messages={"required": "请填写新密码。"},
     )
     new_password_confirm = forms.CharField(
-        label="确认密码", widget=forms.PasswordInput, error_messages={"required": "请再次输入新密码。"}
+        strip=False, label="确认密码", widget=forms.PasswordInput, error_messages={"required": "请再次输入新密码。"}
     )
 
     def __init__(self, user, *args, **kwargs):

@@ -141,13 +141,14 @@ def display_mobile(e164):
 
 
 # Half-width only: a bare \d would also accept full-width digits such as "１".
-PASSWORD_PATTERN = re.compile(r"^(?=.*[A-Za-z])(?=.*[0-9])[A-Za-z0-9]{8,16}$")
+# fullmatch: the whole value, so a trailing newline ("Abcd1234\n") or a space does not slip through.
+PASSWORD_PATTERN = re.compile(r"(?=.*[A-Za-z])(?=.*[0-9])[A-Za-z0-9]{8,16}")
 PASSWORD_RULE = "密码必须是8-16位半角英文和数字混合。"
 
 
 def validate_password_rule(value):
     """The manual's rule: 8–16 half-width characters mixing letters and digits."""
-    if not PASSWORD_PATTERN.match(value or ""):
+    if not isinstance(value, str) or not PASSWORD_PATTERN.fullmatch(value):
         raise ValidationError(PASSWORD_RULE, code="password_rule")
 
 
