@@ -24,7 +24,7 @@ NOTHING = {"activated": 0, "renewed": 0, "expired": 0, "reminders": 0}
 
 def daily_jobs(day):
     out = io.StringIO()
-    call_command("daily_jobs", "--date", day.isoformat(), stdout=out)
+    call_command("daily_jobs", "--date", day.isoformat(), "--allow-future", stdout=out)
     return out.getvalue()
 
 
@@ -254,3 +254,15 @@ def test_the_beat_task_runs_the_jobs_for_today(unit):
 
     assert refreshed(stale).status == DomainStatus.EXPIRED
     assert refreshed(domain).status == DomainStatus.ACTIVATING  # unpaid: never activated
+
+
+def test_daily_jobs_refuses_a_future_date_unless_allowed(db):
+    from django.utils import timezone
+
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    with pytest.raises(CommandError, match="晚于今天"):
+        call_command("daily_jobs", "--date", tomorrow.isoformat())
+    out = io.StringIO()
+    call_command("daily_jobs", "--date", tomorrow.isoformat(), "--allow-future", stdout=out)
+    assert "域名生效" in out.getvalue()
+    call_command("daily_jobs", "--date", timezone.localdate().isoformat(), stdout=out)
