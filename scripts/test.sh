@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES="postgresql redis-server chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils nsd wrk"
+DEBIAN_PACKAGES="postgresql redis-server chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils nsd wrk docker-compose"
 
 install_missing_debian_packages() {
   command -v dpkg >/dev/null 2>&1 || return 0
@@ -81,6 +81,18 @@ echo "== bandit"
 .venv/bin/bandit -q -c pyproject.toml -r conac registry review billing badges
 echo "== makemigrations --check"
 DATABASE_URL="sqlite:///:memory:" $PY manage.py makemigrations --check --dry-run >/dev/null
+echo "== docker-compose config"
+# Compose itself validates the file (no daemon needed), with the example settings as .env.
+if command -v docker-compose >/dev/null 2>&1; then
+  compose_dir=$(mktemp -d)
+  cp docker-compose.yml "$compose_dir/" && cp .env.example "$compose_dir/.env"
+  [ -d deploy ] && ln -s "$PWD/deploy" "$compose_dir/deploy"
+  (cd "$compose_dir" && SECRET_KEY=compose-config-check docker-compose config -q)
+  rm -rf "$compose_dir"
+else
+  echo "缺少 docker-compose，无法检查 docker-compose.yml（需要 root 安装 Debian 软件包 docker-compose）" >&2
+  exit 1
+fi
 echo "== check --deploy (production-like settings)"
 DEBUG=False CACHE_URL="redis://127.0.0.1:6379/1" SECRET_KEY="check-deploy-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   ALLOWED_HOSTS=registry.example.cn $PY manage.py check --deploy --fail-level WARNING
