@@ -1,6 +1,11 @@
+import math
+
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.shortcuts import render
+from django.utils import timezone
 
+from . import ratelimit
 from .access import AUTHENTICATED, PUBLIC, allow
 
 
@@ -12,8 +17,50 @@ def home(request):
 
 @allow(PUBLIC)
 class LoginView(auth_views.LoginView):
+    """登录. django-axes locks one account from one address after repeated failures; on top,
+    one address that fails too often across accounts is held off for a while."""
+
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        wait = ratelimit.wait_seconds(
+            "login-failures", ratelimit.client_address(request), limit=settings.LOGIN_ADDRESS_FAILURE_LIMIT
+        )
+        if wait:
+            return _locked_page(request, wait, per_address=True)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        ratelimit.count(
+            "login-failures", ratelimit.client_address(self.request), window=int(_cool_off().total_seconds())
+        )
+        return super().form_invalid(form)
+
+
+def _cool_off():
+    return timezone.timedelta(hours=settings.AXES_COOLOFF_TIME)
+
+
+def _locked_page(request, wait_seconds, *, per_address=False):
+    minutes = max(1, math.ceil(wait_seconds / 60))
+    return render(
+        request, "registration/locked.html", {"wait_minutes": minutes, "per_address": per_address}, status=429
+    )
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' lockout page: how long this account stays locked from this address."""
+    from axes.models import AccessAttempt
+
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    attempt = (
+        AccessAttempt.objects.filter(username=username, ip_address=ratelimit.client_address(request))
+        .order_by("-attempt_time")
+        .first()
+    )
+    ends = (attempt.attempt_time if attempt else timezone.now()) + _cool_off()
+    return _locked_page(request, (ends - timezone.now()).total_seconds())
 
 
 @allow(PUBLIC)

@@ -1,5 +1,7 @@
 """登录 and 退出: lockout after repeated failures (django-axes), sessions, CSRF."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -50,10 +52,21 @@ def test_five_failures_lock_the_account_even_for_the_right_password(client, unit
     assert LOCKED in body and "同级编办" in body
     assert response.status_code == 429
     assert not _signed_in(client)
-    # Another browser (another address) is locked out of this account too.
+    assert re.search(r"请(2[89]|30)分钟后再试", body)  # the remaining wait, not a fixed text
+    # A stranger at another address cannot lock the owner out: the lock is account + address.
     other = Client(REMOTE_ADDR="10.1.2.3")
-    assert LOCKED in _login(other, "alice", factories.PASSWORD).content.decode()
-    assert not _signed_in(other)
+    assert _login(other, "alice", factories.PASSWORD).status_code == 302 and _signed_in(other)
+
+
+def test_one_address_failing_across_accounts_is_held_off(client, settings, unit_user, other_unit_user):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    for name in ["alice", "bob", "carol", "dave", "erin", "frank"]:
+        _login(client, name, "Wrong12345")
+    response = _login(client, "bob", factories.PASSWORD)
+    assert response.status_code == 429
+    assert "本网络地址登录失败次数过多" in response.content.decode() and not _signed_in(client)
+    # Other addresses are not affected.
+    assert _login(Client(REMOTE_ADDR="10.9.9.9"), "bob", factories.PASSWORD).status_code == 302
 
 
 def test_lockout_is_per_account(client, unit_user, other_unit_user):
