@@ -359,6 +359,11 @@ def _notify_office_of_confirmation(remittance, summary):
 RENEWABLE_STATES = [DomainStatus.ACTIVE, DomainStatus.EXPIRED]
 
 
+def renewed_expiry(domain, years):
+    """到期时间 after a renewal of ``years``: counted from the old 到期时间, as the renewal applies."""
+    return domain.expires_on + relativedelta(years=years)
+
+
 def submit_renewals(domain_ids, *, years, actor, today=None):
     """提交续费申请: renewal charges (待缴费) for the ticked domains of the actor's office.
 
@@ -390,8 +395,13 @@ def submit_renewals(domain_ids, *, years, actor, today=None):
                 skipped[domain.full_name] = f"状态为“{domain.get_status_display()}”，不能续费"
             elif domain.pk in open_renewals:
                 skipped[domain.full_name] = "已有未完成的续费申请"
-            elif domain.expires_on + relativedelta(years=years) > latest:
+            elif renewed_expiry(domain, years) > latest:
                 skipped[domain.full_name] = f"续费{years}年将超过自今日起10年的上限"
+            elif renewed_expiry(domain, years) < today:
+                # Paid for, the domain would still be 已过期: refuse rather than charge for nothing.
+                skipped[domain.full_name] = (
+                    f"续费{years}年后到期时间为{renewed_expiry(domain, years):%Y-%m-%d}，仍早于今天，请选择更长的续费年限"
+                )
             else:
                 if domain.suffix not in prices:
                     prices[domain.suffix] = price_for(domain.suffix, today)

@@ -306,12 +306,27 @@ def renew(request):
         .order_by("expires_on", "id")
     )
     count = renewable.count()
+    rows = list(renewable[:RENEWAL_ROWS_SHOWN])
+    today = timezone.localdate()
+    for domain in rows:
+        # The 到期时间 each choice of 续费年限 would give; a choice still in the past is refused.
+        domain.after = {
+            n: {"date": services.renewed_expiry(domain, n), "past": services.renewed_expiry(domain, n) < today}
+            for n in range(1, 11)
+        }
+    chosen = form.data.get("years") if form.is_bound else None
+    try:
+        chosen = int(chosen) if chosen else int(form.initial.get("years") or form.fields["years"].initial or 1)
+    except (TypeError, ValueError):
+        chosen = 1
+    for domain in rows:
+        domain.chosen_after = domain.after.get(chosen)
     return render(
         request,
         "billing/renew.html",
         {
             "form": form,
-            "rows": renewable[:RENEWAL_ROWS_SHOWN],
+            "rows": rows,
             "count": count,
             "ticked": len(ids),
             "not_renewable": len(ids) - count,

@@ -669,3 +669,26 @@ def test_conac_staff_with_the_permissions_can_open_the_fee_schedule(client_for, 
     conac_user.save()
     conac_user.user_permissions.add(*Permission.objects.filter(codename__in=["view_feeschedule", "change_feeschedule"]))
     assert client_for(User.objects.get(pk=conac_user.pk)).get("/admin/billing/feeschedule/").status_code == 200
+
+
+def test_a_renewal_that_would_still_end_in_the_past_is_refused_with_the_reason(client_for, office_user, unit):
+    today = datetime.date.today()
+    old = factories.make_domain(
+        unit, "海淀久已过期", status=DomainStatus.EXPIRED, registered_on=datetime.date(2022, 6, 30),
+        expires_on=datetime.date(2023, 6, 30),
+    )  # fmt: skip
+    client = client_for(office_user)
+    page = body(client.post(RENEW, {"ids": [str(old.public_id)], "next": "/domains/search/"}))
+    # Each choice of years with the 到期时间 it gives; the ones still in the past are marked.
+    assert "续费后到期时间" in page
+    for years in range(1, 11):
+        end = datetime.date(2023 + years, 6, 30)
+        assert f"{years}年：{end:%Y-%m-%d}{'（仍已过期）' if end < today else ''}<" in page
+
+    response = client.post(RENEW, {"ids": str(old.public_id), "years": "1"}, follow=True)
+    assert "续费1年后到期时间为2024-06-30，仍早于今天，请选择更长的续费年限" in body(response)
+    assert not Charge.objects.filter(kind=ChargeKind.RENEWAL).exists()
+
+    years = next(n for n in range(1, 11) if datetime.date(2023 + n, 6, 30) >= today)
+    client.post(RENEW, {"ids": str(old.public_id), "years": str(years)})
+    assert Charge.objects.get(kind=ChargeKind.RENEWAL).years == years
