@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from conac.spreadsheets import SheetWriter
 from conac.workdays import WorkdayCalendar
-from registry.organisations.validators import credit_code_category
+from registry.organisations.validators import credit_code_category, kind_mismatch
 
 from . import names
 from .models import Domain
@@ -79,6 +79,7 @@ def queue_rows(domains, *, flag_overdue, today=None):
             {
                 "domain": d,
                 "category": credit_code_category(d.unit.credit_code),
+                "kind_note": kind_mismatch(d.unit.credit_code, d.unit.kind),
                 "variants": sorted(variants[d.pk]),
                 "similar": similar,
                 "others": [o for o in others.get(d.unit_id, []) if o.pk != d.pk][:OTHERS_PER_ROW],

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from .models import LEVEL_REGION, Region, Unit, UnitLevel, User
 from .validators import (
     PASSWORD_RULE,
+    ineligible_reason,
     normalize_credit_code,
     normalize_id_number,
     normalize_mobile,
@@ -111,6 +112,9 @@ class UnitFieldsForm(forms.ModelForm):
     def clean_credit_code(self):
         code = normalize_credit_code(self.cleaned_data["credit_code"])
         validate_credit_code(code)
+        refusal = ineligible_reason(code)
+        if refusal:
+            raise ValidationError(refusal)
         clash = Unit.objects.filter(credit_code=code).exclude(pk=self.instance.pk)
         if clash.exists():
             raise ValidationError("该统一社会信用代码已注册，请勿重复注册；如忘记密码请联系同级编办。")

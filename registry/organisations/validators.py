@@ -95,6 +95,35 @@ def credit_code_category(code):
     return CREDIT_CODE_CATEGORIES.get(normalize_credit_code(code)[:2], "未知类别")
 
 
+def ineligible_reason(code):
+    """Why the registering authority in positions 1–2 rules the applicant out, or None.
+
+    Codes issued by 工商 (9x: enterprises, 个体工商户, 农民专业合作社) belong to market
+    entities, which may not hold .政务 or .公益 names.
+    """
+    code = normalize_credit_code(code)
+    if code[:1] == "9":
+        return (
+            f"统一社会信用代码第1-2位“{code[:2]}”表示{credit_code_category(code)}；企业、个体工商户和农民专业合作社"
+            "不能注册.政务或.公益域名。"
+        )
+    return None
+
+
+# The 单位类型 each registering authority's category normally means (positions 1–2).
+EXPECTED_KIND = {"11": "organ", "12": "institution", "51": "social_org", "52": "social_org", "53": "social_org"}
+
+
+def kind_mismatch(code, kind):
+    """A note for reviewers when the code's category and the declared 单位类型 disagree, else ''."""
+    expected = EXPECTED_KIND.get(normalize_credit_code(code)[:2])
+    if expected is None or expected == kind:
+        return ""
+    from .models import UnitKind
+
+    return f"信用代码类别为“{credit_code_category(code)}”，与申报的单位类型“{UnitKind(kind).label}”不一致，请核实。"
+
+
 ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
 ID_CHECK = "10X98765432"
 # ASCII only: a bare \d would also accept full-width digits such as "１".
