@@ -179,6 +179,9 @@ BADGE_TRANSITIONS = {
     (B.ISSUED, B.HUNG): "system",  # the check finds the snippet, or the red page is published
     (B.ISSUED, B.OVERDUE): "system",  # not hung within 5 working days
     (B.OVERDUE, B.HUNG): "system",
+    # A hung badge the check misses twice in a row drops back: 已发放 within the deadline, else 逾期未挂标.
+    (B.HUNG, B.ISSUED): "system",
+    (B.HUNG, B.OVERDUE): "system",
     (B.ISSUED, B.REVOKED): "conac",
     (B.HUNG, B.REVOKED): "conac",
     (B.OVERDUE, B.REVOKED): "conac",

@@ -435,7 +435,205 @@ def mark_hung(badge, *, note, actor=None, now=None):
         locked.hung_at = now
         locked.missed_checks = 0
         locked.save(update_fields=["status", "hung_at", "missed_checks"])
-        audit.record(locked, "已挂标", actor=actor, from_state=before, to_state=locked.get_status_display(), reason=note)
+        audit.record(
+            locked, "已挂标", actor=actor, from_state=before, to_state=locked.get_status_display(), reason=note
+        )
         transaction.on_commit(public.badge_changed, robust=True)
     badge.status = locked.status
+    return True
+
+
+# --- The hang check, overdue badges, revocation ------------------------------------------------
+
+# Two checks in a row that miss the snippet of a hung badge drop it back (issue 9).
+MISSES_TO_DROP = 2
+
+
+def _office_emails(office_id):
+    from registry.models import User
+
+    return list(
+        User.objects.filter(role=User.Role.OFFICE, office_id=office_id, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
+    )
+
+
+def _notify_unit_and_office(badge, template, *, key, **context):
+    """``template`` to the site's contact (SMS and email) and ``template``_office to its office's staff."""
+    application = badge.application
+    context = {"badge": badge, "unit": badge.unit, "office": badge.office, "application": application, **context}
+    notices.queue(
+        template, key=key, context=context, sms_to=application.contact_mobile, email_to=application.contact_email
+    )
+    for email in _office_emails(badge.office_id):
+        notices.queue(f"{template}_office", key=key, context=context, email_to=email)
+
+
+def _lock_badge(badge):
+    badges = Badge.objects.select_for_update(of=("self",)).select_related("unit", "office", "application")
+    return badges.get(pk=badge.pk)
+
+
+def check_badge(badge, *, now=None):
+    """挂标检查: fetch the badge's 网站首页地址, record what was seen, and move the badge's state.
+
+    Found → 已挂标 (``mark_hung``). A hung badge not found counts a miss; the second miss
+    in a row drops it back to 已发放 (deadline not yet passed) or 逾期未挂标, with a notice
+    to the unit and its office; a site that cannot be reached (or is refused) is a miss too.
+    Red-page badges are not fetched (publishing the red page hangs them) and revoked badges
+    are left alone: both return None. The fetch runs before the transaction, so no row
+    lock is held while a slow site answers.
+    """
+    from . import hangcheck, public
+    from .models import HangCheck, MountMethod, check_badge_transition
+
+    if badge.mount_method == MountMethod.RED_PAGE or badge.status == BadgeStatus.REVOKED:
+        return None
+    if badge.home_url:
+        result = hangcheck.check_page(badge.home_url, badge.code)
+    else:
+        result = hangcheck.CheckResult(False, "未填写网站首页地址", None, 0, "")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock_badge(badge)
+        check = HangCheck.objects.create(
+            badge=locked,
+            checked_at=now,
+            url=result.url,
+            found=result.found,
+            http_status=result.http_status,
+            note=result.note,
+            bytes_read=result.bytes_read,
+        )
+        locked.last_checked_at = now
+        locked.last_check_found = result.found
+        locked.last_check_note = result.note
+        locked.save(update_fields=["last_checked_at", "last_check_found", "last_check_note"])
+        if locked.status == BadgeStatus.REVOKED:
+            pass  # revoked while the page was fetched: the record stays, the state does not move
+        elif result.found:
+            mark_hung(locked, note=result.note, now=now)
+        elif locked.status == BadgeStatus.HUNG:
+            locked.missed_checks += 1
+            fields = ["missed_checks"]
+            if locked.missed_checks >= MISSES_TO_DROP:
+                target = BadgeStatus.OVERDUE if timezone.localdate(now) > locked.deadline else BadgeStatus.ISSUED
+                check_badge_transition(locked.status, target, "system")
+                locked.status = target
+                locked.hung_at = None
+                locked.missed_checks = 0
+                fields += ["status", "hung_at"]
+                audit.record(
+                    locked,
+                    "连续两次未找到标识，取消挂标",
+                    actor=None,
+                    from_state=BadgeStatus.HUNG.label,
+                    to_state=locked.get_status_display(),
+                    reason=result.note,
+                )
+                _notify_unit_and_office(
+                    locked, "badge_dropped", key=f"badge:{locked.code}:dropped:{check.pk}", check=check
+                )
+                transaction.on_commit(public.badge_changed, robust=True)
+            locked.save(update_fields=fields)
+    badge.refresh_from_db()
+    return check
+
+
+def badges_due_for_check(now=None):
+    """Self-hosted badges the periodic check should fetch now.
+
+    已发放 and 逾期未挂标: not checked within ``BADGE_CHECK_INTERVAL_HOURS``; 已挂标: not
+    within ``BADGE_RECHECK_DAYS``. A tenth of the interval is forgiven, so a beat run a little
+    early does not skip a badge for a whole round.
+    """
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Q
+
+    from .models import MountMethod
+
+    now = now or timezone.now()
+    waiting_since = now - timedelta(hours=settings.BADGE_CHECK_INTERVAL_HOURS) * 0.9
+    hung_since = now - timedelta(days=settings.BADGE_RECHECK_DAYS) * 0.9
+    waiting = Q(status__in=[BadgeStatus.ISSUED, BadgeStatus.OVERDUE]) & (
+        Q(last_checked_at__isnull=True) | Q(last_checked_at__lt=waiting_since)
+    )
+    hung = Q(status=BadgeStatus.HUNG) & (Q(last_checked_at__isnull=True) | Q(last_checked_at__lt=hung_since))
+    return (
+        Badge.objects.filter(waiting | hung, mount_method=MountMethod.SELF_HOSTED)
+        .exclude(home_url="")
+        .order_by("last_checked_at", "pk")
+    )
+
+
+def mark_overdue_badges(today=None):
+    """已发放 badges past their 挂标期限 → 逾期未挂标, each with a notice to the unit and its office.
+
+    The deadline already counts working days (issue_badge), so "past" is a plain date
+    comparison. Each badge is its own transaction; a second run finds nothing to do, and
+    the notice key makes each notice go once.
+    """
+    from . import public
+    from .models import check_badge_transition
+
+    today = today or timezone.localdate()
+    marked = 0
+    due = Badge.objects.filter(status=BadgeStatus.ISSUED, deadline__lt=today).order_by("deadline", "pk")
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            locked = _lock_badge(Badge(pk=pk))
+            # Hung or revoked since the list was read: nothing to do.
+            if locked.status != BadgeStatus.ISSUED or not locked.deadline < today:
+                continue
+            check_badge_transition(locked.status, BadgeStatus.OVERDUE, "system")
+            locked.status = BadgeStatus.OVERDUE
+            locked.save(update_fields=["status"])
+            audit.record(
+                locked,
+                "逾期未挂标",
+                actor=None,
+                from_state=BadgeStatus.ISSUED.label,
+                to_state=locked.get_status_display(),
+                data={"deadline": locked.deadline.isoformat()},
+            )
+            _notify_unit_and_office(locked, "badge_overdue", key=f"badge:{locked.code}:overdue")
+            transaction.on_commit(public.badge_changed, robust=True)
+        marked += 1
+    return marked
+
+
+def revoke_badge(badge, *, reason, actor, now=None):
+    """撤销 (CONAC only, with a reason): → 已撤销 from any state; the public sees it at once.
+
+    A badge already revoked is left as it is (a second click changes nothing): returns False.
+    """
+    from . import public
+    from .models import check_badge_transition
+
+    if getattr(actor, "role", None) != "conac":
+        raise ApplicationError("只有CONAC可以撤销网站标识。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("撤销网站标识必须填写撤销原因。", field="reason")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock_badge(badge)
+        if locked.status == BadgeStatus.REVOKED:
+            return False
+        before = locked.get_status_display()
+        check_badge_transition(locked.status, BadgeStatus.REVOKED, "conac")
+        locked.status = BadgeStatus.REVOKED
+        locked.revoked_at = now
+        locked.revoke_reason = reason
+        locked.save(update_fields=["status", "revoked_at", "revoke_reason"])
+        audit.record(
+            locked, "撤销标识", actor=actor, from_state=before, to_state=locked.get_status_display(), reason=reason
+        )
+        _notify_unit_and_office(locked, "badge_revoked", key=f"badge:{locked.code}:revoked")
+        transaction.on_commit(public.badge_changed, robust=True)
+    badge.refresh_from_db()
     return True
