@@ -163,3 +163,51 @@ class PaperForm(forms.Form):
         if data.get("action") == "mismatch" and not (data.get("reason") or "").strip():
             self.add_error("reason", "资料不符时必须填写原因。")
         return data
+
+
+class RedPageForm(forms.Form):
+    """网络红页: 单位简介 and 页脚 accept a little HTML (sanitised at 预览 and 发布红页); the rest is plain text."""
+
+    RICH_HELP = "可使用少量HTML：段落、加粗、列表、标题（h2、h3）、引用、表格和 http/https/mailto 链接；其他标签、样式和脚本会被去除。"
+
+    intro = forms.CharField(
+        label="单位简介",
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=RICH_HELP,
+        error_messages={"max_length": "单位简介不能超过 %(limit_value)d 个字符（当前 %(show_value)d 个）。"},
+    )
+    functions = forms.CharField(
+        label="机构职能",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="纯文本，按原样显示（保留换行）。",
+        error_messages={"max_length": "机构职能不能超过 %(limit_value)d 个字符（当前 %(show_value)d 个）。"},
+    )
+    address = forms.CharField(
+        label="单位地址",
+        required=False,
+        max_length=200,
+        error_messages={"max_length": "单位地址不能超过 %(limit_value)d 个字符。"},
+    )
+    phone = forms.RegexField(
+        label="联系电话",
+        required=False,
+        max_length=50,
+        regex=r"^[0-9+\-()（）、，,/ 转]*$",
+        help_text="如 010-12345678，多个号码用“、”分隔。",
+        error_messages={
+            "invalid": "联系电话只能包含数字、空格和 + - ( ) 、 , / 转 等符号。",
+            "max_length": "联系电话不能超过 %(limit_value)d 个字符。",
+        },
+    )
+    footer = forms.CharField(
+        label="页脚",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="与单位简介相同的规则。网站标识总是显示在页脚之后，无法删除或隐藏。",
+        error_messages={"max_length": "页脚不能超过 %(limit_value)d 个字符（当前 %(show_value)d 个）。"},
+    )

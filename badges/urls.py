@@ -16,4 +16,8 @@ urlpatterns = [
     path("applications/<uuid:public_id>/<slug:document>.pdf", views.application_document, name="application-document"),
     path("badge/manage/", views.badge_manage, name="badge-manage"),
     path("badge/<str:code>/certificate.pdf", views.badge_certificate, name="badge-certificate"),
+    path("badges/<str:code>/", views.badge_detail, name="badge-detail"),
+    path("badges/<str:code>/revoke/", views.badge_revoke, name="badge-revoke"),
+    path("redpage/", views.redpage_edit, name="redpage-edit"),
+    path("redpage/<uuid:public_id>/", views.redpage_public, name="redpage-public"),
 ]

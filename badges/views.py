@@ -1,8 +1,9 @@
 """Badge pages: 网站开办审核/资质复核申请 and 标识申请 (unit), 网站开办及标识申请审核 (编办, CONAC)
-with 资料确认, 标识管理 (unit), the 申请函 / 申请表 / 标识证书 documents."""
+with 资料确认, 标识管理 (unit), the 申请函 / 申请表 / 标识证书 documents, 网络红页 (unit; public)."""
 
 import uuid
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -10,15 +11,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from conac.access import AUTHENTICATED, OFFICE, STAFF, UNIT, allow
+from conac.access import AUTHENTICATED, CONAC, OFFICE, PUBLIC, STAFF, UNIT, allow
 from conac.audit import history_of
 from conac.pdf import render_pdf
+from registry.dns.forwarding import not_found
 from review import services as review
 from review.models import CommonReason, Tier
 
-from . import queries, services
-from .forms import ApplicationForm, DecisionForm, PaperForm
-from .models import ApplicationKind, ApplicationStatus, Badge, WebsiteApplication
+from . import queries, redpages, services
+from .forms import ApplicationForm, DecisionForm, PaperForm, RedPageForm
+from .models import ApplicationKind, ApplicationStatus, Badge, BadgeStatus, WebsiteApplication
 
 PER_PAGE = 20
 FAMILIES = {
@@ -326,3 +328,122 @@ def badge_certificate(request, code):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="certificate-{badge.code}.pdf"'
     return response
+
+
+# --- The staff badge page: state, hang checks, 撤销 -------------------------------------------
+
+CHECKS_SHOWN = 20
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label="撤销原因",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "请填写撤销原因。"},
+    )
+
+
+def _badge_or_404(user, code):
+    return get_object_or_404(
+        Badge.objects.visible_to(user).select_related("unit", "unit__region", "office", "domain", "application"),
+        code=code,
+    )
+
+
+@allow(STAFF)
+def badge_detail(request, code, form=None):
+    """The badge as CONAC and offices see it: its state, the hang checks, the 办理记录, and (CONAC) 撤销."""
+    badge = _badge_or_404(request.user, code)
+    can_revoke = request.user.role == "conac" and badge.status != BadgeStatus.REVOKED
+    return render(
+        request,
+        "badges/badge_detail.html",
+        {
+            "badge": badge,
+            "checks": list(badge.checks.all()[:CHECKS_SHOWN]),
+            "history": history_of(badge),
+            "can_revoke": can_revoke,
+            "revoke_form": form or RevokeForm(),
+        },
+        status=400 if form is not None else 200,
+    )
+
+
+@allow(CONAC)
+@require_POST
+def badge_revoke(request, code):
+    """撤销: CONAC, with a reason; the script, image and certificate page show it at once."""
+    badge = _badge_or_404(request.user, code)
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        return badge_detail(request, code, form=form)
+    try:
+        changed = services.revoke_badge(badge, reason=form.cleaned_data["reason"], actor=request.user)
+    except services.ApplicationError as exc:
+        form.add_error(exc.field, str(exc))
+        return badge_detail(request, code, form=form)
+    if changed:
+        messages.success(request, f"网站标识 {badge.code} 已撤销，已通知单位和同级编办。")
+    else:
+        messages.info(request, f"网站标识 {badge.code} 已经是已撤销状态。")
+    return redirect("badges:badge-detail", code=badge.code)
+
+
+# --- 网络红页 ------------------------------------------------------------------------------
+
+
+@allow(UNIT)
+def redpage_edit(request):
+    """网络红页: the draft with 保存, 预览 and 发布红页; a unit without a badge is told what is missing."""
+    unit = request.user.unit
+    try:
+        redpages.check_may_edit(unit)
+    except redpages.RedPageError as exc:
+        return render(
+            request,
+            "badges/redpage_edit.html",
+            {"refusal": exc, "refusal_url": reverse(exc.link_name) if exc.link_name else None},
+        )
+    page = redpages.red_page_of(unit)
+    form = RedPageForm(request.POST or None, initial={name: getattr(page, name) for name in redpages.DRAFT_FIELDS})
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        action = request.POST.get("action")
+        try:
+            if action == "publish":
+                redpages.publish_red_page(unit, actor=request.user, draft=form.cleaned_data)
+                messages.success(request, "网络红页已发布，公众现在看到的是新内容。")
+                return redirect("badges:redpage-edit")
+            if action == "preview":
+                preview = redpages.preview_html(unit, form.cleaned_data)
+            else:
+                redpages.save_draft(unit, actor=request.user, **form.cleaned_data)
+                messages.success(request, "已保存草稿；点击“发布红页”后公众才能看到。")
+                return redirect("badges:redpage-edit")
+        except redpages.RedPageError as exc:
+            form.add_error(exc.field, str(exc))
+    published = page.pk is not None and page.is_published
+    unpublished_changes = published and any(
+        getattr(page, f"published_{name}") != value for name, value in redpages.published_values(page).items()
+    )
+    return render(
+        request,
+        "badges/redpage_edit.html",
+        {
+            "form": form,
+            "page": page,
+            "published": published,
+            "unpublished_changes": unpublished_changes,
+            "preview": preview,
+            "public_url": request.build_absolute_uri(reverse("badges:redpage-public", args=[unit.public_id])),
+            "domain_urls": redpages.public_addresses(unit),
+            "history": history_of(page)[:50] if page.pk else [],
+        },
+    )
+
+
+@allow(PUBLIC)
+def redpage_public(request, public_id):
+    """The published red page on the main site (the unit's own domains are answered by Host)."""
+    return redpages.serve_unit(public_id, request) or not_found()

@@ -50,6 +50,9 @@ def url_of(name, scene):
         "paper-decide": [scene["paper"].public_id],
         "application-document": [scene["paper"].public_id, "letter"],
         "badge-certificate": [scene["badge"].code],
+        "badge-detail": [scene["badge"].code],
+        "badge-revoke": [scene["badge"].code],
+        "redpage-public": [scene["badge"].unit.public_id],
     }.get(name, [])
     return reverse(f"badges:{name}", args=args)
 
@@ -71,6 +74,12 @@ EXPECTED = {
     "application-document": ("get", [200, 404, 200, 404, 404, 404, "login"]),
     "badge-manage": ("get", [200, 200, 403, 403, 403, 403, "login"]),
     "badge-certificate": ("get", [200, 404, 200, 200, 404, 200, "login"]),
+    # The staff badge page (its checks, and CONAC's 撤销); an empty 撤销 is a 400 with the form's error.
+    "badge-detail": ("get", [403, 403, 200, 200, 404, 200, "login"]),
+    "badge-revoke": ("post", [403, 403, 403, 403, 403, 400, "login"]),
+    # 网络红页: every unit edits its own; nothing is published in this scene, so the public page is 404.
+    "redpage-edit": ("get", [200, 200, 403, 403, 403, 403, "login"]),
+    "redpage-public": ("get", [404, 404, 404, 404, 404, 404, 404]),
 }
 
 
