@@ -7,6 +7,10 @@ second queue of the same notice a no-op.
 
 Texts are templates: ``notices/<template>.sms.txt`` for SMS,
 ``notices/<template>.subject.txt`` and ``notices/<template>.email.txt`` for email.
+
+Nothing is queued to an address whose owner has not proven it is theirs: the function named
+by ``settings.NOTICE_UNVERIFIED_RECIPIENTS`` (the registry's, which knows the units) says which
+recipients to skip. Only the message that proves an address (``to_unverified=True``) goes there.
 """
 
 import logging
@@ -18,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template import Context, Engine
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from . import sms
 from .models import Notice
@@ -28,8 +33,15 @@ MAX_ATTEMPTS = 6
 RETRY_WINDOW = timedelta(hours=1)
 
 
-def queue(template, *, key, context, sms_to="", email_to=""):
-    """Queue the SMS and/or email ``template`` for the given recipients, once per ``key``."""
+def queue(template, *, key, context, sms_to="", email_to="", to_unverified=False):
+    """Queue the SMS and/or email ``template`` for the given recipients, once per ``key``.
+
+    Unverified recipients are skipped, unless ``to_unverified``: only for the message that
+    verifies the address itself (a confirmation link).
+    """
+    if not to_unverified:
+        sms_to = sms_to if sms_to in _verified(Notice.Channel.SMS, [sms_to]) else ""
+        email_to = email_to if email_to in _verified(Notice.Channel.EMAIL, [email_to]) else ""
     notices = []
     if sms_to:
         body = _render(f"notices/{template}.sms.txt", context).strip()
@@ -47,10 +59,13 @@ def queue_many(template, items):
     ``items`` are dicts with ``key``, ``context`` and optional ``sms_to`` / ``email_to``.
     Keys already queued are skipped by the database (the same unique constraint as ``queue``).
     """
+    items = list(items)
+    verified_sms = _verified(Notice.Channel.SMS, [item.get("sms_to") for item in items])
+    verified_email = _verified(Notice.Channel.EMAIL, [item.get("email_to") for item in items])
     rows = []
     for item in items:
         context = item["context"]
-        if item.get("sms_to"):
+        if item.get("sms_to") in verified_sms:
             rows.append(
                 Notice(
                     channel=Notice.Channel.SMS,
@@ -60,7 +75,7 @@ def queue_many(template, items):
                     body=_render(f"notices/{template}.sms.txt", context).strip(),
                 )
             )
-        if item.get("email_to"):
+        if item.get("email_to") in verified_email:
             rows.append(
                 Notice(
                     channel=Notice.Channel.EMAIL,
@@ -84,6 +99,20 @@ def queue_many(template, items):
 
     transaction.on_commit(lambda: [send_notice.delay(pk) for pk in pks], robust=True)
     return len(pks)
+
+
+def _verified(channel, recipients):
+    """The given recipients less those the project's check holds back as not yet verified."""
+    from django.conf import settings
+
+    recipients = {r for r in recipients if r}
+    check = getattr(settings, "NOTICE_UNVERIFIED_RECIPIENTS", "")
+    if not recipients or not check:
+        return recipients
+    held = set(import_string(check)(channel, recipients))
+    for recipient in held:
+        log.info("notice by %s to %s skipped: the address is not verified", channel, recipient)
+    return recipients - held
 
 
 def _text_engine():

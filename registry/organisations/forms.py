@@ -1,5 +1,8 @@
 """Forms for 新用户注册, 详细信息 and passwords: validate, return typed data."""
 
+import re
+import unicodedata
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -15,6 +18,8 @@ from .validators import (
     validate_id_number,
     validate_password_rule,
 )
+
+CREDIT_CODE_REGISTERED = "该统一社会信用代码已注册，如有疑问请联系同级编办"
 
 
 class RegionWidget(forms.Widget):
@@ -169,12 +174,46 @@ class RegistrationForm(UnitFieldsForm):
         strip=False, label="确认密码", widget=forms.PasswordInput, error_messages={"required": "请再次输入密码。"}
     )
 
+    mobile_code = forms.CharField(
+        label="短信验证码",
+        error_messages={"required": "请填写短信验证码。"},
+        widget=forms.TextInput(
+            attrs={"maxlength": 6, "inputmode": "numeric", "autocomplete": "one-time-code", "size": 8}
+        ),
+    )
+
     field_order = ["username", "password", "password_confirm"]
+
+    # The registered unit whose credit code this submission repeats (its office is told).
+    clashing_unit = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("username", "password", "password_confirm"):
+        for name in ("username", "password", "password_confirm", "mobile_code"):
             self.fields[name].label_suffix = "*"
+
+    def clean_credit_code(self):
+        try:
+            return super().clean_credit_code()
+        except ValidationError:
+            code = normalize_credit_code(self.cleaned_data["credit_code"])
+            self.clashing_unit = Unit.objects.select_related("office").filter(credit_code=code).first()
+            if self.clashing_unit is not None:
+                # The issue's wording, exactly: the applicant is sent to the office, which is told too.
+                raise ValidationError(CREDIT_CODE_REGISTERED) from None
+            raise
+
+    def clean_mobile_code(self):
+        # Full-width digits typed with a Chinese input method count as the digits they show.
+        code = unicodedata.normalize("NFKC", self.cleaned_data["mobile_code"]).strip()
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise ValidationError("请输入短信中的6位数字验证码。")
+        return code
+
+    def claimant(self):
+        """What the applicant typed, for the office told of a repeated credit code (all unproven)."""
+        typed = {name: self.data.get(name, "") for name in ("name", "contact", "contact_mobile", "contact_email")}
+        return {name: str(value).strip()[:100] for name, value in typed.items()}
 
     def clean_username(self):
         username = self.cleaned_data["username"]
@@ -192,6 +231,15 @@ class RegistrationForm(UnitFieldsForm):
         if data.get("password") and data.get("password_confirm") and data["password"] != data["password_confirm"]:
             self.add_error("password_confirm", "两次输入的密码不一致。")
         return data
+
+
+class MobileCodeForm(forms.Form):
+    """获取验证码: the 联系人手机 the code goes to."""
+
+    contact_mobile = forms.CharField(label="联系人手机", error_messages={"required": "请先填写联系人手机。"})
+
+    def clean_contact_mobile(self):
+        return normalize_mobile(self.cleaned_data["contact_mobile"])
 
 
 class UnitDetailForm(UnitFieldsForm):

@@ -1,7 +1,10 @@
 """Views of units and accounts: parse, call one service, render."""
 
+import math
 import uuid
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.paginator import Paginator
@@ -10,12 +13,21 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
+from conac import ratelimit
 from conac.access import AUTHENTICATED, OFFICE, PUBLIC, allow
 from conac.audit import history_of
 
-from . import services
-from .forms import ChangeOwnPasswordForm, RegionWidget, RegistrationForm, ResetPasswordForm, UnitDetailForm
+from . import services, verification
+from .forms import (
+    ChangeOwnPasswordForm,
+    MobileCodeForm,
+    RegionWidget,
+    RegistrationForm,
+    ResetPasswordForm,
+    UnitDetailForm,
+)
 from .models import Unit, UnitKind, UnitLevel
 
 UNITS_PER_PAGE = 20
@@ -27,14 +39,27 @@ def register(request):
     """新用户注册."""
     if request.user.is_authenticated:
         return redirect("home")
+    if request.method == "POST":
+        wait = ratelimit.hit(
+            "registration",
+            ratelimit.client_address(request),
+            limit=settings.REGISTRATION_POSTS_PER_ADDRESS,
+            window=settings.REGISTRATION_POSTS_WINDOW,
+        )
+        if wait:
+            return _too_many_registrations(request, wait)
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            unit = services.register_unit(
+            unit = services.register_with_mobile_code(
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
                 unit_data=form.unit_data(),
+                mobile_code=form.cleaned_data["mobile_code"],
+                site_url=request.build_absolute_uri("/"),
             )
+        except services.WrongCode as exc:
+            form.add_error("mobile_code", str(exc))
         except IntegrityError:
             # A simultaneous registration (a double click) took the username or credit code
             # after the form checked it: validate again so the clash shows at its field.
@@ -44,7 +69,95 @@ def register(request):
         else:
             request.session["registered_unit"] = str(unit.public_id)
             return redirect("registry:register-done")
-    return render(request, "registry/register.html", {"form": form})
+    elif form.clashing_unit is not None:
+        services.report_credit_code_claim(form.clashing_unit, claimant=form.claimant())
+    return render(request, "registry/register.html", _registration_context(form))
+
+
+@allow(PUBLIC)
+@require_POST
+def register_code(request):
+    """获取验证码 on 新用户注册: htmx posts the 联系人手机 alone and gets the status line back;
+    without JavaScript the whole form comes here and the page is shown again as it was typed."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = MobileCodeForm(request.POST)
+    context = {"code_sent": None, "code_error": ""}
+    status = 200
+    if form.is_valid():
+        try:
+            context["code_sent"] = services.send_registration_code(
+                form.cleaned_data["contact_mobile"], client_address=ratelimit.client_address(request)
+            )
+        except services.CodeRefused as exc:
+            context["code_error"], status = str(exc), 429
+    else:
+        context["code_error"] = form.errors["contact_mobile"][0]
+    if request.htmx:
+        # htmx swaps 2xx answers only: a refusal is said in the status line, with a 200.
+        return render(request, "registry/partials/mobile_code_status.html", _registration_context(None, **context))
+    typed = RegistrationForm(initial=_as_typed(request.POST))
+    return render(request, "registry/register.html", _registration_context(typed, **context), status=status)
+
+
+def _as_typed(data):
+    """The 新用户注册 fields as typed (passwords aside), to show the form again without judging it."""
+    initial = {name: data.get(name, "") for name in RegistrationForm.base_fields if name in data}
+    initial.pop("password", None)
+    initial.pop("password_confirm", None)
+    initial["region"] = RegionWidget().value_from_datadict(data, None, "region")
+    return initial
+
+
+def _registration_context(form, **extra):
+    return {
+        "form": form,
+        "sms_demo_folder": _sms_demo_folder(),
+        "code_minutes": settings.REGISTRATION_CODE_TTL // 60,
+        "resend_seconds": settings.REGISTRATION_CODE_RESEND_SECONDS,
+        **extra,
+    }
+
+
+def _sms_demo_folder():
+    """Where the file SMS backend (make run's demo) writes messages: the page tells where the code is."""
+    if settings.SMS_BACKEND != "conac.sms.FileBackend":
+        return ""
+    folder = Path(settings.SMS_FILE_PATH)
+    try:
+        return f"{folder.relative_to(settings.BASE_DIR)}/"
+    except ValueError:
+        return f"{folder}/"
+
+
+def _too_many_registrations(request, wait_seconds):
+    return render(
+        request,
+        "registry/register_limited.html",
+        {"wait_minutes": max(1, math.ceil(wait_seconds / 60))},
+        status=429,
+    )
+
+
+@allow(PUBLIC)
+def confirm_email(request, token):
+    """The link in the confirmation email: a page with 确认 (a POST, so a mail scanner opening the
+    link confirms nothing); an expired link offers a new one."""
+    context = {"token": token, "confirmed": None, "error": "", "expired": False, "resent": None}
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "resend":
+                context["resent"] = services.resend_email_confirmation(token, site_url=request.build_absolute_uri("/"))
+            else:
+                context["confirmed"] = services.confirm_contact_email(token)
+        except services.EmailLinkExpired as exc:
+            context.update(error=str(exc), expired=True)
+        except services.EmailLinkError as exc:
+            context["error"], status = str(exc), 400
+    elif not verification.is_genuine_email_token(token):
+        context["error"], status = "链接无效，请检查是否完整复制了邮件中的链接。", 400
+    return render(request, "registry/register_confirm_email.html", context, status=status)
 
 
 @allow(PUBLIC)
@@ -53,7 +166,11 @@ def register_done(request):
     unit = Unit.objects.select_related("office", "region").filter(public_id=public_id).first() if public_id else None
     if unit is None:
         return redirect("registry:register")
-    return render(request, "registry/register_done.html", {"unit": unit})
+    return render(
+        request,
+        "registry/register_done.html",
+        {"unit": unit, "confirm_days": settings.REGISTRATION_EMAIL_CONFIRM_DAYS},
+    )
 
 
 @allow(PUBLIC)

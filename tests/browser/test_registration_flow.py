@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 from registry.models import Unit, User
 from tests import factories
 from tests.browser.pages import SCREENSHOTS, field, log_in, log_out, submit_login
+from tests.registry.test_registration import code_sent_to
 
 UNIT_NAME = "北京市海淀区数据局"
 USERNAME = "hd_data"
@@ -25,7 +26,7 @@ def choose_region(page: Page, province, county):
     expect(field(page, "所在地区")).to_have_value("110000")
 
 
-def fill_registration(page: Page, *, username, password, name, credit_code):
+def fill_registration(page: Page, *, username, password, name, credit_code, mobile="13912345678"):
     field(page, "用户名").fill(username)
     field(page, "密码").fill(password)
     field(page, "确认密码").fill(password)
@@ -37,10 +38,14 @@ def fill_registration(page: Page, *, username, password, name, credit_code):
     field(page, "单位地址").fill("北京市海淀区中关村大街1号")
     field(page, "负责人").fill("张三")
     field(page, "联系人").fill("李四")
-    field(page, "联系人手机").fill("13912345678")
+    field(page, "联系人手机").fill(mobile)
     field(page, "联系人邮箱").fill("data@example.cn")
     field(page, "经办人").fill("王五")
     field(page, "经办人身份证号").fill(factories.id_number())
+    # 获取验证码 beside the mobile: the code comes by SMS (the tests' outbox) and is typed in.
+    page.get_by_role("button", name="获取验证码").click()
+    expect(page.locator("#mobile-code-status")).to_contain_text(f"验证码已发送至 {mobile}")
+    field(page, "短信验证码").fill(code_sent_to(mobile))
 
 
 def test_register_then_office_edits_unit_and_resets_its_password(live_server, page: Page):
@@ -150,6 +155,7 @@ def test_submit_button_is_disabled_once_clicked(live_server, page: Page):
     fill_registration(
         page, username="hd_double", password=PASSWORD, name="双击测试单位", credit_code=factories.credit_code()
     )
+    posts.clear()  # 获取验证码 posted once already
 
     page.get_by_role("button", name="提交", exact=True).dblclick()
 
@@ -158,3 +164,19 @@ def test_submit_button_is_disabled_once_clicked(live_server, page: Page):
     assert submits == [{"disabled": True, "prevented": False}]
     assert len(posts) == 1
     assert Unit.objects.filter(name="双击测试单位").count() == 1
+
+
+def test_code_can_be_asked_for_without_javascript(live_server, browser):
+    """获取验证码 is a plain submit button too: the form goes to the code address and comes back as typed."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(5_000)
+    page.goto(f"{live_server.url}/register/")
+    field(page, "单位名称").fill("无脚本测试单位")
+    field(page, "联系人手机").fill("13912345670")
+    page.get_by_role("button", name="获取验证码").click()
+    expect(page.locator("#mobile-code-status")).to_contain_text("验证码已发送至 13912345670")
+    expect(field(page, "单位名称")).to_have_value("无脚本测试单位")
+    expect(field(page, "联系人手机")).to_have_value("13912345670")
+    assert re.fullmatch(r"[0-9]{6}", code_sent_to("13912345670"))
+    context.close()

@@ -25,9 +25,9 @@ def test_the_published_enterprise_code_is_refused():
     assert ineligible_reason(factories.credit_code("12", "110108")) is None
 
 
-def test_a_category_that_disagrees_with_the_kind_is_accepted_and_flagged(client, office_user):
+def test_a_category_that_disagrees_with_the_kind_is_accepted_and_flagged(client, office_user, get_code):
     code = factories.credit_code("12", "110108")  # 事业单位's category, declared as 党政机关
-    response = client.post(REGISTER_URL, registration_post(kind="organ", credit_code=code))
+    response = client.post(REGISTER_URL, registration_post(kind="organ", credit_code=code, mobile_code=get_code()))
     assert response.status_code == 302
     unit = Unit.objects.get(credit_code=code)
     assert "机构编制：事业单位" in kind_mismatch(unit.credit_code, unit.kind)

@@ -1,17 +1,30 @@
 """新用户注册: a good submission creates the unit, its account, an audit entry and notices;
 every bad field is refused in Chinese at that field and creates nothing."""
 
+import re
 from unittest import mock
 
 import pytest
 from django.core import mail
 from django.test import Client
 
+from conac import sms
 from conac.models import AuditEntry, Notice
 from registry.models import Unit, User
 from tests import factories
 
 REGISTER_URL = "/register/"
+CODE_URL = "/register/code/"
+MOBILE = "13800138000"
+
+
+def code_sent_to(mobile=MOBILE):
+    """The 验证码 in the newest SMS to ``mobile`` (conac.sms.outbox: the tests' SMS backend)."""
+    e164 = mobile if mobile.startswith("+") else f"+86{mobile}"
+    for message in reversed(sms.outbox):
+        if message["to"] == e164:
+            return re.search(r"验证码为(\d{6})", message["body"]).group(1)
+    raise AssertionError(f"no code was sent to {mobile}: {sms.outbox}")
 
 
 def can_log_in(username, password):
@@ -42,6 +55,8 @@ def registration_post(**overrides):
         "office_phone": "010-62345678",
         "handler": "王经办",
         "handler_id_number": "11010519491231002X",
+        # A well-formed code that was never sent: tests that must get through ask for a real one.
+        "mobile_code": "000000",
     }
     data.update(overrides)
     return data
@@ -64,14 +79,19 @@ def test_register_page_is_public_and_linked_from_login(client, db):
     assert response.status_code == 200
     for label in ["用户名", "确认密码", "统一社会信用代码", "所在地区", "单位级别", "经办人身份证号", "联系人手机"]:
         assert label in body
+    assert "获取验证码" in body and "短信验证码" in body
     assert 'name="region_0"' in body and "北京市" in body
     assert "csrfmiddlewaretoken" in body
 
 
-def test_good_registration_creates_unit_account_audit_and_notices(client, db, django_capture_on_commit_callbacks):
+def test_good_registration_creates_unit_account_audit_and_notices(
+    client, db, get_code, django_capture_on_commit_callbacks
+):
+    code = get_code()
+    sms.outbox.clear()
     before = _counts()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(REGISTER_URL, registration_post(), follow=True)
+        response = client.post(REGISTER_URL, registration_post(mobile_code=code), follow=True)
 
     assert response.redirect_chain[-1][0] == "/register/done/"
     body = response.content.decode()
@@ -91,17 +111,21 @@ def test_good_registration_creates_unit_account_audit_and_notices(client, db, dj
     entry = AuditEntry.objects.get(object_id=str(unit.pk), action="新用户注册")
     assert entry.actor == user and entry.to_state == "已注册"
 
+    # The mobile is proven by its code: the SMS goes there. The email is not proven yet: it gets
+    # the confirmation link and nothing else.
     sms_notice = Notice.objects.get(channel="sms", template="unit_registered")
-    email_notice = Notice.objects.get(channel="email", template="unit_registered")
     assert sms_notice.recipient == "+8613800138000" and sms_notice.status == "sent"
-    assert email_notice.recipient == "contact@example.cn" and email_notice.status == "sent"
+    assert not Notice.objects.filter(channel="email", template="unit_registered").exists()
+    confirm = Notice.objects.get(channel="email", template="contact_email_confirm")
+    assert confirm.recipient == "contact@example.cn" and confirm.status == "sent"
     assert _counts() == (before[0] + 1, before[1] + 1, before[2] + 1, before[3] + 2)
-
-    from conac import sms
+    assert not unit.contact_email_verified
 
     assert [m["to"] for m in sms.outbox] == ["+8613800138000"]
     assert "北京市海淀区委编办" in sms.outbox[0]["body"]
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["contact@example.cn"]
+    assert "http://testserver/register/confirm-email/" in mail.outbox[0].body
+    assert "北京市海淀区新注册局" not in mail.outbox[0].body  # nothing the registrant typed but the code
 
     # The new unit signs in with what it chose.
     assert can_log_in("newunit", "Abcd12345")
@@ -120,16 +144,19 @@ def test_good_registration_creates_unit_account_audit_and_notices(client, db, dj
         ),
     ],
 )
-def test_done_page_shows_the_reviewing_office(client, db, overrides, office_name):
-    response = client.post(REGISTER_URL, registration_post(**overrides), follow=True)
+def test_done_page_shows_the_reviewing_office(client, db, get_code, overrides, office_name):
+    response = client.post(REGISTER_URL, registration_post(mobile_code=get_code(), **overrides), follow=True)
     assert response.status_code == 200
     assert response.redirect_chain, response.context["form"].errors
     assert f'<strong id="reviewing-office">{office_name}</strong>' in response.content.decode()
     assert Unit.objects.get(name="北京市海淀区新注册局").office.name == office_name
 
 
-def test_deepest_chosen_region_wins(client, db):
-    client.post(REGISTER_URL, registration_post(region_0="410000", region_1="410100", region_2="410105"))
+def test_deepest_chosen_region_wins(client, db, get_code):
+    client.post(
+        REGISTER_URL,
+        registration_post(region_0="410000", region_1="410100", region_2="410105", mobile_code=get_code()),
+    )
     assert Unit.objects.get(name="北京市海淀区新注册局").region.code == "410105"
 
 
@@ -193,8 +220,9 @@ def test_duplicate_credit_code_is_refused(client, existing_unit):
     before = _counts()
     response = client.post(REGISTER_URL, registration_post(credit_code=existing_unit.credit_code.lower()))
     assert response.status_code == 200
-    assert "该统一社会信用代码已注册" in response.context["form"].errors["credit_code"][0]
-    assert _counts() == before
+    assert response.context["form"].errors["credit_code"] == ["该统一社会信用代码已注册，如有疑问请联系同级编办"]
+    # Nothing is created; the office is told (tests/registry/test_registration_verification.py).
+    assert _counts()[:2] == before[:2]
 
 
 def test_several_bad_fields_are_all_reported(client, db):
@@ -251,17 +279,18 @@ def test_region_widget_refuses_unknown_field_names(client, db):
     assert client.get("/regions/widget/", {"name": "evil"}).status_code == 404
 
 
-def test_a_simultaneous_registration_of_the_same_username_is_an_error_at_the_field(client, db):
+def test_a_simultaneous_registration_of_the_same_username_is_an_error_at_the_field(client, db, get_code):
     from registry.organisations import services
 
-    register = services.register_unit
+    register = services.register_with_mobile_code
 
     def the_other_request_wins(**kwargs):
         factories.make_unit(username=kwargs["username"], name="抢先注册的单位")
         return register(**kwargs)
 
-    with mock.patch("registry.organisations.services.register_unit", side_effect=the_other_request_wins):
-        response = client.post(REGISTER_URL, registration_post())
+    code = get_code()
+    with mock.patch("registry.organisations.services.register_with_mobile_code", side_effect=the_other_request_wins):
+        response = client.post(REGISTER_URL, registration_post(mobile_code=code))
     assert response.status_code == 200
     assert "该用户名已被使用" in response.context["form"].errors["username"][0]
     assert not Unit.objects.filter(name="北京市海淀区新注册局").exists()
