@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from conac.admin import ReadOnlyAdmin
 
-from .models import Charge, FeeMarking, FeeSchedule, LedgerEntry, OfficeAccount, Remittance
+from .models import Charge, FeeMarking, FeeSchedule, LedgerEntry, OfficeAccount, Refund, Remittance
 
 
 class FeeScheduleForm(forms.ModelForm):
@@ -81,3 +81,12 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "created_at"]
     search_fields = ["office__name", "remittance__voucher_no", "charge__domain__label"]
     list_select_related = ["office", "remittance", "remittance__office", "charge", "charge__domain"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["voucher_no", "unit", "office", "amount", "refunded_on", "recorded_by", "recorded_at"]
+    list_filter = ["refunded_on"]
+    search_fields = ["voucher_no", "unit__name", "office__name", "charge__domain__label"]
+    list_select_related = ["unit", "office", "recorded_by"]
+    date_hierarchy = "refunded_on"

@@ -41,6 +41,7 @@ CONAC_ADMIN_PERMISSIONS = [
     "view_remittance",
     "view_officeaccount",
     "view_ledgerentry",
+    "view_refund",
 ]
 
 

@@ -100,6 +100,28 @@ class RemittanceForm(forms.Form):
         return value
 
 
+class RefundForm(forms.Form):
+    """退费: 退费日期*, 退费凭证号*, 退费金额* (the charge's amount)."""
+
+    refunded_on = forms.DateField(
+        label="退费日期",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "请填写退费日期。", "invalid": "请输入有效的日期，例如 2025-09-30。"},
+    )
+    voucher_no = forms.CharField(
+        label="退费凭证号",
+        max_length=64,
+        error_messages={"required": "请填写退费凭证号。", "max_length": "退费凭证号不能超过64个字符。"},
+    )
+    amount = _money_field("退费金额")
+
+    def clean_voucher_no(self):
+        value = self.cleaned_data["voucher_no"].strip()
+        if not value:
+            raise ValidationError("请填写退费凭证号。")
+        return value
+
+
 class CommaSeparatedIdsField(PublicIdsField):
     """The ticked domains carried from one step to the next as one field, not thousands.
 

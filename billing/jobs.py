@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from conac import audit, notices
@@ -33,15 +34,14 @@ def run_all(day=None):
 
 def activate_due_domains(day):
     """待生效 → 注册成功 on the working day after 认款: 注册日期 that day, 到期时间 + years."""
+    due = Q(
+        kind=ChargeKind.REGISTRATION, status=C.CONSUMED, effective_on__lte=day, domain__status=DomainStatus.ACTIVATING
+    )
     with transaction.atomic():
+        _lock_domains_of(due)
         charges = list(
             Charge.objects.select_for_update(of=("self", "domain"))
-            .filter(
-                kind=ChargeKind.REGISTRATION,
-                status=C.CONSUMED,
-                effective_on__lte=day,
-                domain__status=DomainStatus.ACTIVATING,
-            )
+            .filter(due)
             .select_related("domain", "domain__unit")
             .order_by("id")
         )
@@ -72,15 +72,17 @@ def activate_due_domains(day):
 
 def apply_due_renewals(day):
     """A consumed renewal takes effect: 到期时间 extended from the old expiry date (续费成功)."""
+    due = Q(
+        kind=ChargeKind.RENEWAL,
+        status=C.CONSUMED,
+        effective_on__lte=day,
+        domain__status__in=[DomainStatus.ACTIVE, DomainStatus.EXPIRED],
+    )
     with transaction.atomic():
+        _lock_domains_of(due)
         charges = list(
             Charge.objects.select_for_update(of=("self", "domain"))
-            .filter(
-                kind=ChargeKind.RENEWAL,
-                status=C.CONSUMED,
-                effective_on__lte=day,
-                domain__status__in=[DomainStatus.ACTIVE, DomainStatus.EXPIRED],
-            )
+            .filter(due)
             .select_related("domain", "domain__unit")
             .order_by("id")
         )
@@ -163,6 +165,18 @@ def send_expiry_reminders(day):
         if queued:
             sent += 1
     return sent
+
+
+def _lock_domains_of(due):
+    """Lock the domains of the due charges first, in one order: 删除域名 locks a domain and then
+    its charges (returning a consumed one to the balance), and the job's own statement locks
+    each charge before its domain, so without this the two could deadlock."""
+    list(
+        Domain.objects.select_for_update()
+        .filter(pk__in=Charge.objects.filter(due).values("domain_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _update_grouped(model, objects, fields, **same_for_all):

@@ -4,6 +4,9 @@ Money never appears, disappears or counts twice:
 - a charge's amount is fixed when it is created (unit price × years);
 - a charge is marked (确认收费) once, consumed (debited) once: a unique ledger debit per charge;
 - a remittance is confirmed (认款) once and credited once: a unique ledger credit per remittance;
+- a consumed charge whose period never started (its domain deleted first) is returned to
+  the balance once: a unique ledger return per charge;
+- a 待退费 charge is refunded (退费) once: one refund per charge, a voucher once per office;
 - the ledger is append-only and each office's balance is never negative (database checks).
 """
 
@@ -56,6 +59,7 @@ class ChargeStatus(models.TextChoices):
     APPLIED = "applied", "续费成功"
     CANCELLED = "cancelled", "已取消"
     REFUND_PENDING = "refund_pending", "待退费"
+    REFUNDED = "refunded", "已退费"
 
 
 C = ChargeStatus
@@ -67,6 +71,11 @@ CHARGE_TRANSITIONS = {
     (C.MARKED, C.CONSUMED): "conac",  # 认款 consumed it
     (C.MARKED, C.REFUND_PENDING): "office",  # 删除域名 after 收费, before consumption: owed back
     (C.CONSUMED, C.APPLIED): "system",  # a renewal took effect (daily job)
+    # 删除域名 before the paid period started: the money goes back to the office's balance
+    # (a 退回 ledger credit) and the unit is owed it, as for a charge never consumed.
+    (C.CONSUMED, C.REFUND_PENDING): "office",
+    (C.APPLIED, C.REFUND_PENDING): "office",
+    (C.REFUND_PENDING, C.REFUNDED): "office",  # 退费: the office paid the unit back
 }
 
 
@@ -161,7 +170,8 @@ class Charge(models.Model):
             ),
             # A marked or consumed charge carries its marking; a consumed one its remittance.
             models.CheckConstraint(
-                condition=~Q(status__in=["marked", "consumed", "applied", "refund_pending"]) | Q(marking__isnull=False),
+                condition=~Q(status__in=["marked", "consumed", "applied", "refund_pending", "refunded"])
+                | Q(marking__isnull=False),
                 name="marked_charge_has_marking",
             ),
             models.CheckConstraint(
@@ -177,6 +187,38 @@ class Charge(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.domain} {self.years}年 {self.amount}元"
+
+
+class Refund(models.Model):
+    """退费: the office paid a 待退费 charge back to the unit; the charge is then 已退费.
+
+    One per charge (a second click finds it), and a voucher number is used once per office.
+    The money leaves the office, not CONAC: the office's ledger with CONAC is not touched.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    charge = models.OneToOneField(Charge, verbose_name="消费", on_delete=models.PROTECT, related_name="refund")
+    office = models.ForeignKey("registry.Office", verbose_name="退费编办", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey("registry.Unit", verbose_name="申报单位", on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField("退费金额", **MONEY)
+    refunded_on = models.DateField("退费日期")
+    voucher_no = models.CharField("退费凭证号", max_length=64)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("登记时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "退费记录"
+        verbose_name_plural = "退费记录"
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.UniqueConstraint(fields=["office", "voucher_no"], name="refund_voucher_unique_per_office"),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} 退费凭证{self.voucher_no} {self.amount}元"
 
 
 class RemittanceStatus(models.TextChoices):
@@ -256,11 +298,13 @@ class OfficeAccount(models.Model):
 
 
 class LedgerEntry(models.Model):
-    """One line of an office's ledger: a remittance credited, or a charge debited. Never changed."""
+    """One line of an office's ledger: a remittance credited, a charge debited, or a consumed
+    charge whose period never started returned (退回, a credit). Never changed."""
 
     class Kind(models.TextChoices):
         CREDIT = "credit", "认款入账"
         DEBIT = "debit", "消费扣款"
+        RETURN = "return", "消费退回"
 
     office = models.ForeignKey("registry.Office", verbose_name="编办", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField("类型", max_length=8, choices=Kind.choices)
@@ -283,12 +327,14 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="ledger_balance_not_negative"),
             models.CheckConstraint(
                 condition=(Q(kind="credit", remittance__isnull=False, charge__isnull=True))
-                | (Q(kind="debit", charge__isnull=False, remittance__isnull=True)),
+                | (Q(kind="debit", charge__isnull=False, remittance__isnull=True))
+                | (Q(kind="return", charge__isnull=False, remittance__isnull=True)),
                 name="ledger_entry_shape",
             ),
-            # A remittance is credited once; a charge is debited once.
+            # A remittance is credited once; a charge is debited once and returned at most once.
             models.UniqueConstraint(fields=["remittance"], condition=Q(kind="credit"), name="credit_once"),
             models.UniqueConstraint(fields=["charge"], condition=Q(kind="debit"), name="debit_once"),
+            models.UniqueConstraint(fields=["charge"], condition=Q(kind="return"), name="return_once"),
         ]
         indexes = [models.Index(fields=["office", "id"], name="ledger_office_idx")]
 

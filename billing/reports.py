@@ -3,6 +3,10 @@
 Every figure is an aggregate grouped by office: the report costs the same few queries
 for one office or for every office in the country. The check the issue asks for holds
 per office and in total: 已认款 = 已消费 + 余额 (and the ledger's credits = 已认款).
+
+已消费 is net of 已退回: a consumed charge whose period never started (its domain deleted
+first) is credited back to the balance, so it is no longer spent. Every charge ever
+marked is in exactly one of 已收费未消费, 已消费, 待退费 and 已退费.
 """
 
 from dataclasses import dataclass, field
@@ -17,7 +21,7 @@ from .models import C, Charge, LedgerEntry, OfficeAccount, Remittance, Remittanc
 from .money import ZERO, yuan
 
 # Every charge that was ever marked (确认收费), whatever happened to it afterwards.
-EVER_MARKED = [C.MARKED, C.CONSUMED, C.APPLIED, C.REFUND_PENDING]
+EVER_MARKED = [C.MARKED, C.CONSUMED, C.APPLIED, C.REFUND_PENDING, C.REFUNDED]
 
 FIGURES = [
     ("marked_total", "已收费总额"),
@@ -27,6 +31,8 @@ FIGURES = [
     ("balance", "余额"),
     ("unconsumed_total", "已收费未消费"),
     ("refund_pending_total", "待退费"),
+    ("refunded_total", "已退费"),
+    ("returned_total", "已退回"),
 ]
 
 
@@ -42,6 +48,8 @@ class Line:
     balance: Decimal = ZERO
     unconsumed_total: Decimal = ZERO
     refund_pending_total: Decimal = ZERO
+    refunded_total: Decimal = ZERO  # paid back to units (退费)
+    returned_total: Decimal = ZERO  # consumed money credited back to the balance (退回)
     credited_total: Decimal = ZERO  # the ledger's credits: must equal 已认款
     pending_remittance_total: Decimal = ZERO
 
@@ -86,6 +94,7 @@ def reconciliation(office=None):
             marked=Sum("amount"),
             unconsumed=Sum("amount", filter=Q(status=C.MARKED)),
             refund=Sum("amount", filter=Q(status=C.REFUND_PENDING)),
+            refunded=Sum("amount", filter=Q(status=C.REFUNDED)),
         )
         .order_by()
     )
@@ -94,6 +103,7 @@ def reconciliation(office=None):
         target.marked_total = _money(row["marked"])
         target.unconsumed_total = _money(row["unconsumed"])
         target.refund_pending_total = _money(row["refund"])
+        target.refunded_total = _money(row["refunded"])
 
     remittances = (
         Remittance.objects.filter(**scope)
@@ -117,12 +127,14 @@ def reconciliation(office=None):
         .annotate(
             debits=Sum("amount", filter=Q(kind=LedgerEntry.Kind.DEBIT)),
             credits=Sum("amount", filter=Q(kind=LedgerEntry.Kind.CREDIT)),
+            returns=Sum("amount", filter=Q(kind=LedgerEntry.Kind.RETURN)),
         )
         .order_by()
     )
     for row in ledger:
         target = line(row["office_id"])
-        target.consumed_total = _money(row["debits"])
+        target.returned_total = _money(row["returns"])
+        target.consumed_total = yuan(_money(row["debits"]) - target.returned_total)
         target.credited_total = _money(row["credits"])
 
     for office_id, balance in OfficeAccount.objects.filter(**scope).values_list("office_id", "balance"):

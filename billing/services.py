@@ -1,4 +1,4 @@
-"""Money services: charges, 消费变更, 确认收费, 登记汇款, 认款 and its consumption, 续费.
+"""Money services: charges, 消费变更, 确认收费, 登记汇款, 认款 and its consumption, 退费, 续费.
 
 Each is one transaction that locks what it changes, checks the state, writes the
 change and its audit entries, and queues notices on commit. Bulk steps (thousands of
@@ -24,6 +24,7 @@ from .models import (
     FeeSchedule,
     LedgerEntry,
     OfficeAccount,
+    Refund,
     Remittance,
     RemittanceStatus,
     check_charge_transition,
@@ -71,10 +72,23 @@ def create_registration_charge(domain, actor):
 
 
 def settle_charges_of_deleted_domain(domain, actor, reason):
-    """删除域名 (a registry hook): unpaid charges are cancelled; marked-but-unconsumed ones are owed back."""
-    charges = list(Charge.objects.select_for_update().filter(domain=domain, status__in=[C.PENDING, C.MARKED]))
+    """删除域名 (a registry hook): unpaid charges are cancelled; marked-but-unconsumed ones are owed back;
+    consumed ones whose period never started are returned to the office's balance and owed back.
+
+    Runs inside 删除域名's transaction, after it locked the domain, and takes the account last:
+    认款 too locks the domains it will touch before the account.
+    """
     now = timezone.now()
+    today = timezone.localdate(domain.deleted_at or now)
+    charges = list(
+        Charge.objects.select_for_update()
+        .filter(domain=domain, status__in=[C.PENDING, C.MARKED, C.CONSUMED, C.APPLIED])
+        .order_by("id")
+    )
+    returned = [c for c in charges if c.status in (C.CONSUMED, C.APPLIED) and _period_not_started(c, domain, today)]
     for charge in charges:
+        if charge.status in (C.CONSUMED, C.APPLIED) and charge not in returned:
+            continue  # spent on a period that has started: the money stays spent
         before = charge.get_status_display()
         after = C.CANCELLED if charge.status == C.PENDING else C.REFUND_PENDING
         check_charge_transition(charge.status, after, "office")
@@ -84,6 +98,50 @@ def settle_charges_of_deleted_domain(domain, actor, reason):
         audit.record(
             charge, "删除域名", actor=actor, from_state=before, to_state=charge.get_status_display(), reason=reason
         )
+    if returned:
+        _return_to_balance(returned, actor=actor)
+
+
+def _period_not_started(charge, domain, today):
+    """Whether the years a consumed charge paid for had not begun when the domain was deleted.
+
+    A registration's years begin when the domain goes live (注册成功); a renewal's the day
+    after the 到期时间 it extends (an unapplied renewal has extended nothing yet).
+    """
+    if charge.kind == ChargeKind.REGISTRATION:
+        return domain.registered_on is None
+    if charge.status == C.CONSUMED:
+        return True
+    return charge.previous_expiry is not None and charge.previous_expiry >= today
+
+
+def _return_to_balance(charges, *, actor):
+    """退回: credit each consumed charge back to the ledger of the office it was debited from,
+    so that office's 已认款 = 已消费 + 余额 holds."""
+    by_office = {}
+    for charge in charges:
+        # A unit that moved office leaves charges already paid in the old office's books.
+        by_office.setdefault(charge.office_id, []).append(charge)
+    entries = []
+    for office_id in sorted(by_office):  # one order for every locker of several accounts
+        OfficeAccount.objects.get_or_create(office_id=office_id)
+        account = OfficeAccount.objects.select_for_update().get(office_id=office_id)
+        balance = account.balance
+        for charge in by_office[office_id]:
+            balance += charge.amount
+            entries.append(
+                LedgerEntry(
+                    office_id=office_id,
+                    kind=LedgerEntry.Kind.RETURN,
+                    amount=charge.amount,
+                    balance_after=balance,
+                    charge=charge,
+                )
+            )
+        account.balance = balance
+        account.save(update_fields=["balance", "updated_at"])
+    LedgerEntry.objects.bulk_create(entries)
+    audit.record_many(charges, "消费退回", actor=actor, data=lambda c: {"amount": str(c.amount), "office": c.office_id})
 
 
 def move_unpaid_charges(unit, old_office_id, actor):
@@ -254,17 +312,18 @@ def confirm_remittance(remittance, *, actor, now=None):
             raise BillingError(
                 f"该汇款已于{timezone.localtime(remittance.confirmed_at):%Y-%m-%d %H:%M}认款，不能重复认款。"
             )
-        # The office's account row serialises every 认款 of that office.
-        OfficeAccount.objects.get_or_create(office_id=remittance.office_id)
-        account = OfficeAccount.objects.select_for_update().get(office_id=remittance.office_id)
-        # Domains before charges, the order 删除域名 locks them in (else the two can deadlock).
+        # Domains before the account: 删除域名 locks its domain first and then, returning a
+        # consumed charge to the balance, the account; the other way round the two can deadlock.
         # (Every domain with a marked charge: registrations and renewals alike.)
         list(
             Domain.objects.select_for_update()
-            .filter(pk__in=Charge.objects.filter(office_id=account.office_id, status=C.MARKED).values("domain_id"))
+            .filter(pk__in=Charge.objects.filter(office_id=remittance.office_id, status=C.MARKED).values("domain_id"))
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+        # The office's account row serialises every 认款 (and 退回) of that office.
+        OfficeAccount.objects.get_or_create(office_id=remittance.office_id)
+        account = OfficeAccount.objects.select_for_update().get(office_id=remittance.office_id)
 
         balance = account.balance + remittance.amount
         entries = [
@@ -351,6 +410,69 @@ def _notify_office_of_confirmation(remittance, summary):
             context={"office": office, "remittance": remittance, **summary},
             email_to=email,
         )
+
+
+# --- 退费 ------------------------------------------------------------------------------
+
+
+def refundable_charges(office, unit=None):
+    """待退费: what the office owes back to units (domains deleted after 收费), oldest first."""
+    charges = Charge.objects.filter(office=office, status=C.REFUND_PENDING)
+    if unit is not None:
+        charges = charges.filter(unit=unit)
+    return charges.select_related("domain", "unit", "marking").order_by("cancelled_at", "id")
+
+
+def record_refund(charge, *, refunded_on, voucher_no, amount, actor, today=None, now=None):
+    """退费: the office paid a 待退费 charge back to its unit (退费日期, 退费凭证号, 退费金额 = the charge).
+
+    The charge becomes 已退费. A second click with the same voucher finds the refund already
+    recorded and returns it; the same charge refunded under another voucher, or a voucher
+    already used for another refund of the office, is refused.
+    """
+    today = today or timezone.localdate()
+    now = now or timezone.now()
+    voucher_no = (voucher_no or "").strip()
+    if not voucher_no:
+        raise BillingError("请填写退费凭证号。")
+    if refunded_on is None:
+        raise BillingError("请填写退费日期。")
+    if refunded_on > today:
+        raise BillingError("退费日期不能晚于今天。")
+    amount = yuan(amount)
+    with transaction.atomic():
+        charge = Charge.objects.select_for_update().select_related("domain").get(pk=charge.pk)
+        _require_office(actor, charge.office_id)
+        if charge.status == C.REFUNDED:
+            refund = Refund.objects.get(charge=charge)
+            if refund.voucher_no == voucher_no and refund.amount == amount:
+                return refund  # the same click again: already done
+            raise BillingError(
+                f"“{charge.domain.full_name}”的消费已于{refund.refunded_on:%Y-%m-%d}退费"
+                f"（退费凭证号 {refund.voucher_no}），不能重复退费。"
+            )
+        if charge.status != C.REFUND_PENDING:
+            raise BillingError(f"只有待退费的消费可以退费（当前状态：{charge.get_status_display()}）。")
+        if charge.marked_at and refunded_on < timezone.localdate(charge.marked_at):
+            raise BillingError(f"退费日期不能早于收费日期（{timezone.localdate(charge.marked_at):%Y-%m-%d}）。")
+        if amount != charge.amount:
+            raise BillingError(f"退费金额（{fmt(amount)}元）须与消费金额（{fmt(charge.amount)}元）一致，请核对。")
+        try:
+            # The voucher's uniqueness per office is the database's to decide (two clerks, one voucher).
+            refund = Refund.objects.create(
+                charge=charge, office_id=charge.office_id, unit_id=charge.unit_id, amount=charge.amount,
+                refunded_on=refunded_on, voucher_no=voucher_no, recorded_by=actor, recorded_at=now,
+            )  # fmt: skip
+        except IntegrityError:
+            raise BillingError(f"退费凭证号“{voucher_no}”已登记过，请核对。") from None
+        check_charge_transition(charge.status, C.REFUNDED, "office")
+        charge.status = C.REFUNDED
+        charge.save(update_fields=["status"])
+        audit.record(
+            charge, "退费", actor=actor, from_state="待退费", to_state="已退费",
+            data={"voucher_no": voucher_no, "refunded_on": refunded_on.isoformat(), "amount": str(charge.amount)},
+        )  # fmt: skip
+    return refund
 
 
 # --- 续费 ------------------------------------------------------------------------------

@@ -6,12 +6,14 @@ import uuid
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q, Sum
-from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from conac import exports
 from conac.access import CONAC, OFFICE, STAFF, allow
 from conac.navigation import back_url
 from conac.pdf import render_pdf
@@ -21,7 +23,7 @@ from registry.models import Domain, Office, Unit, User
 
 from . import reports, services
 from .capital import capital_yuan
-from .forms import ChangeYearsForm, FeeMarkingForm, RemittanceForm, RenewalForm, ticked_ids
+from .forms import ChangeYearsForm, FeeMarkingForm, RefundForm, RemittanceForm, RenewalForm, ticked_ids
 from .models import (
     OPEN_RENEWAL_STATES,
     C,
@@ -30,6 +32,7 @@ from .models import (
     FeeMarking,
     LedgerEntry,
     OfficeAccount,
+    Refund,
     Remittance,
     RemittanceStatus,
 )
@@ -146,6 +149,7 @@ def unit_charges(request, public_id):
         "markings": FeeMarking.objects.filter(unit=unit, office_id=request.user.office_id)
         .select_related("marked_by")
         .order_by("-marked_at", "-id")[:10],
+        "refunds": list(services.refundable_charges(request.user.office, unit)),
     }
     template = "billing/partials/unit_charges.html" if request.htmx else "billing/unit_charges_page.html"
     return render(request, template, context)
@@ -388,14 +392,36 @@ def reconciliation(request):
 
 @allow(STAFF)
 def reconciliation_export(request):
-    """导出Excel of the 对账报表 the user may see."""
-    office = request.user.office if request.user.role == User.Role.OFFICE else None
-    handle = reports.export_xlsx(reports.reconciliation(office))
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"对账报表-{timezone.localdate():%Y%m%d}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    """导出Excel of the 对账报表 the user may see: at once when it fits on one page, else as an export job."""
+    report = reports.reconciliation(_report_scope(request.user))
+    if len(report.lines) <= REPORT_LINES_PER_PAGE:
+        return exports.xlsx_response(reports.export_xlsx(report), f"对账报表-{timezone.localdate():%Y%m%d}.xlsx")
+    job = exports.start(
+        reconciliation_export_table,
+        owner=request.user,
+        parameters={"back": reverse("billing:reconciliation")},
+        rows_total=len(report.lines) + 1,
+    )
+    return redirect("exports:job", public_id=job.public_id)
+
+
+def _report_scope(user):
+    """编办: its own line; CONAC: every office (None)."""
+    return user.office if user.role == User.Role.OFFICE else None
+
+
+@exports.source(title="对账报表")
+def reconciliation_export_table(owner, parameters):
+    """The 对账报表 export as a job: the owner's scope again, the same rows as ``reports.export_xlsx``."""
+    report = reports.reconciliation(_report_scope(owner))
+
+    def rows():
+        for line in report.lines:
+            yield reports._export_row(line.office.code, line.office.name, line)
+        yield reports._export_row("", "合计", report.total)
+
+    return exports.Table(
+        title="对账报表", columns=reports.EXPORT_COLUMNS, rows=rows(), count=lambda: len(report.lines) + 1
     )
 
 
@@ -430,4 +456,55 @@ def reconciliation_office(request, code):
             "status": status,
             "by_status": reports.charges_by_status(office) if tab == "charges" else [],
         },
+    )
+
+
+# --- 退费 (网上名称管理——待缴费域名 → 待退费) -----------------------------------------------
+
+
+@allow(OFFICE)
+def refund_list(request):
+    """待退费: what the office owes back to its units (domains deleted after 收费), each with 退费."""
+    charges = services.refundable_charges(request.user.office)
+    q = request.GET.get("q", "").strip()
+    if q:
+        charges = charges.filter(Q(domain__label__startswith=q) | Q(unit__name__contains=q))
+    page = Paginator(charges, PER_PAGE).get_page(request.GET.get("page"))
+    total = charges.aggregate(total=Sum("amount"))["total"] or ZERO
+    refunds = (
+        Refund.objects.filter(office_id=request.user.office_id)
+        .select_related("charge__domain", "unit", "recorded_by")
+        .order_by("-recorded_at", "-id")[:PER_PAGE]
+    )
+    return render(request, "billing/refund_list.html", {"page": page, "q": q, "total": total, "refunds": refunds})
+
+
+@allow(OFFICE)
+def charge_refund(request, public_id):
+    """退费: 退费日期*, 退费凭证号*, 退费金额* → 确认退费; the charge becomes 已退费."""
+    charge = _own_charge_or_404(request.user, public_id)
+    form = RefundForm(request.POST or None, initial={"refunded_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            refund = services.record_refund(
+                charge,
+                refunded_on=form.cleaned_data["refunded_on"],
+                voucher_no=form.cleaned_data["voucher_no"],
+                amount=form.cleaned_data["amount"],
+                actor=request.user,
+            )
+        except services.BillingError as exc:
+            _show_at_field(form, exc, {"退费凭证号": "voucher_no", "退费日期": "refunded_on", "退费金额": "amount"})
+        else:
+            messages.success(
+                request,
+                f"已退费：“{charge.domain.full_name}” {fmt(refund.amount)} 元（退费凭证号 {refund.voucher_no}）。",
+            )
+            return redirect(back_url(request, "billing:refund-list"))
+    charge.refresh_from_db(fields=["status"])
+    refund = Refund.objects.filter(charge=charge).select_related("recorded_by").first()
+    return render(
+        request,
+        "billing/charge_refund.html",
+        {"charge": charge, "form": form, "refund": refund, "next": back_url(request, "billing:refund-list")},
     )

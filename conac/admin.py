@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import AuditEntry, Notice, WorkdayException
+from .two_factor import admin as _two_factor_admin  # noqa: F401  (双重验证's device admins, with the reset)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

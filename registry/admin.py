@@ -1,6 +1,13 @@
+"""System administration (Django admin). A model that a service writes is either saved here
+through that same service (its hooks and audit entry), or read-only here."""
+
+import contextvars
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from conac import audit
@@ -19,19 +26,19 @@ from .models import (
     User,
     ZoneState,
 )
+from .organisations import services as organisation_services
 from .organisations.forms import UnitFieldsForm
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(ReadOnlyAdmin):
+    """GB/T 2260 as ``load_regions`` loads it: a renamed region would leave its 全称 (and its
+    children's) and its office's name behind, so the table changes only with the data file."""
+
     list_display = ["code", "full_name", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["code", "name", "full_name"]
-    readonly_fields = ["code", "level", "parent", "full_name"]
     list_select_related = ["parent"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Office)
@@ -40,6 +47,9 @@ class OfficeAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
     readonly_fields = ["code", "region", "parent", "scope_prefix"]
     list_select_related = ["parent"]
+
+    def has_add_permission(self, request):
+        return False  # one office per region, created with it by load_regions
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -92,28 +102,41 @@ class UnitAdmin(admin.ModelAdmin):
         return False  # nothing a person or an audit may ask about is hard-deleted
 
     def save_model(self, request, obj, form, change):
-        # The reviewing office is never chosen by hand: it follows level + region, as in 修改.
-        obj.office = Unit.reviewing_office_for(obj.level, obj.region)
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            audit.record(obj, "系统管理修改单位信息", actor=request.user, data={"changed": form.changed_data})
+        # The same 修改 as the office's 详细信息: the office follows level + region, and with it
+        # the unit's domains under review and its unpaid charges (the registry hooks), with the
+        # same audit entry. Saving the admin's copy directly would leave them with the old office.
+        organisation_services.update_unit(
+            obj,
+            unit_data={f: form.cleaned_data.get(f, "") for f in organisation_services.UNIT_FIELDS},
+            actor=request.user,
+        )
+        obj.refresh_from_db()
 
 
 class RoleMembershipMixin:
-    """Office staff belong to one office and a unit account to one unit: said at the field."""
+    """Office staff belong to one office and a unit account to one unit: said at the field.
+
+    Where a field is read-only on the page, the account's own value counts and the message
+    is shown at the top of the form.
+    """
 
     def clean(self):
         data = super().clean()
-        role, office, unit = data.get("role"), data.get("office"), data.get("unit")
+        role = data.get("role") if "role" in self.fields else self.instance.role
+        office = data.get("office") if "office" in self.fields else self.instance.office
+        unit = data.get("unit") if "unit" in self.fields else self.instance.unit
         if role == User.Role.OFFICE and not office:
-            self.add_error("office", "编办工作人员必须选择所属编办。")
+            self._error_at("office", "编办工作人员必须选择所属编办。")
         if role == User.Role.UNIT and not unit:
-            self.add_error("unit", "申报单位账号必须选择申报单位。")
+            self._error_at("unit", "申报单位账号必须选择申报单位。")
         if role != User.Role.OFFICE and office:
-            self.add_error("office", "只有编办工作人员可以选择所属编办。")
+            self._error_at("office", "只有编办工作人员可以选择所属编办。")
         if role != User.Role.UNIT and unit:
-            self.add_error("unit", "只有申报单位账号可以选择申报单位。")
+            self._error_at("unit", "只有申报单位账号可以选择申报单位。")
         return data
+
+    def _error_at(self, field, message):
+        self.add_error(field if field in self.fields else None, message)
 
 
 class UserChangeForm(RoleMembershipMixin, BaseUserAdmin.form):
@@ -124,17 +147,90 @@ class UserCreationForm(RoleMembershipMixin, BaseUserAdmin.add_form):
     pass
 
 
+# The administrator setting a password in the admin: Django builds that form without the
+# request, so the view hands the actor over here (per request, safe across threads).
+_password_actor = contextvars.ContextVar("password_actor", default=None)
+
+
+class AccountPasswordForm(AdminPasswordChangeForm):
+    """修改密码 in the admin. A unit account's password is set the way its office sets it
+    (重置密码: the unit's * information complete, an audit entry, the unit told by SMS and email);
+    a staff account's with an audit entry of its own."""
+
+    def clean(self):
+        data = super().clean()
+        unit = self.user.unit if self.user.role == User.Role.UNIT else None
+        if unit is not None and self._sets_password():
+            # 重置密码's own rule, asked here so that it is a message on the form, not an error page.
+            if any(not getattr(unit, "region_id" if f == "region" else f) for f in Unit.REQUIRED_FIELDS):
+                raise ValidationError("必须将所有带*号的信息完善后才能修改成功")
+        return data
+
+    def _sets_password(self):
+        return bool(self.cleaned_data.get("password1")) and self.cleaned_data.get("set_usable_password", True)
+
+    def save(self, commit=True):
+        actor = _password_actor.get()
+        if self.user.role == User.Role.UNIT and self.user.unit_id and self._sets_password():
+            organisation_services.reset_unit_password(
+                self.user.unit, new_password=self.cleaned_data["password1"], actor=actor
+            )
+            self.user.refresh_from_db()
+            return self.user
+        with transaction.atomic():
+            user = super().save(commit)
+            action = "系统管理设置密码" if self.user.has_usable_password() else "系统管理停用密码登录"
+            audit.record(self.user, action, actor=actor, data={"username": self.user.username})
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
+    change_password_form = AccountPasswordForm
     list_display = ["username", "role", "office", "unit", "is_active", "last_login"]
     list_filter = ["role", "is_active", "is_staff"]
     search_fields = ["username", "first_name", "last_name", "email", "office__name", "unit__name"]
     autocomplete_fields = ["office", "unit"]
     fieldsets = BaseUserAdmin.fieldsets + (("角色与所属", {"fields": ("role", "office", "unit")}),)
-    add_fieldsets = BaseUserAdmin.add_fieldsets + (("角色与所属", {"fields": ("role", "office", "unit")}),)
+    # Units register themselves (新用户注册), each with its one account: the admin creates staff only.
+    add_fieldsets = BaseUserAdmin.add_fieldsets + (("角色与所属", {"fields": ("role", "office")}),)
     list_select_related = ["office", "unit"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is None:
+            return fields
+        if obj.role == User.Role.UNIT:
+            # Which unit the account belongs to is fixed at 新用户注册, and its email follows
+            # the unit's 联系人邮箱 (修改 keeps them equal).
+            return [*fields, "role", "office", "unit", "email"]
+        return [*fields, "unit"]  # a staff account never becomes a unit's account
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "role" in form.base_fields:
+            role = form.base_fields["role"]
+            role.choices = [(value, label) for value, label in role.choices if value != User.Role.UNIT]
+        return form
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit.record(
+                obj,
+                "系统管理修改账号" if change else "系统管理新建账号",
+                actor=request.user,
+                data={"changed": [f for f in form.changed_data if f not in ("password", "password1", "password2")]},
+            )
+
+    def user_change_password(self, request, id, form_url=""):
+        token = _password_actor.set(request.user)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _password_actor.reset(token)
 
 
 @admin.register(Domain)

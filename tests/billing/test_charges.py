@@ -12,7 +12,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing import services
+from billing import jobs, services
 from billing.models import C, Charge, ChargeKind, FeeMarking, FeeSchedule
 from billing.money import yuan
 from billing.services import BillingError
@@ -388,7 +388,9 @@ def test_deleting_a_domain_settles_each_kind_of_charge(unit, other_unit, office_
         office_user.office, amount="400.00", remitted_on=datetime.date(2025, 9, 1), voucher_no="HK-DEL-1",
         actor=office_user, today=datetime.date(2025, 9, 2),
     )  # fmt: skip
-    assert services.confirm_remittance(first, actor=conac_user, now=at(2025, 9, 2))["consumed_count"] == 1
+    confirmed = services.confirm_remittance(first, actor=conac_user, now=at(2025, 9, 2))
+    assert confirmed["consumed_count"] == 1
+    assert jobs.activate_due_domains(confirmed["effective_on"]) == 1  # live: its paid years have begun
     marked = approved_domain(other_unit, "删除待退", years=1, office_user=office_user, conac_user=conac_user)
     mark_all(other_unit, office_user, invoice_no="FP2")
 
@@ -397,7 +399,7 @@ def test_deleting_a_domain_settles_each_kind_of_charge(unit, other_unit, office_
 
     unpaid_charge = registration_charge(unpaid)
     assert unpaid_charge.status == C.CANCELLED and unpaid_charge.cancelled_at is not None
-    assert registration_charge(consumed).status == C.CONSUMED  # spent money stays spent
+    assert registration_charge(consumed).status == C.CONSUMED  # spent on years that began: stays spent
     marked_charge = registration_charge(marked)
     # Marked but never consumed: the unit's money is owed back and still counted, with its marking.
     assert marked_charge.status == C.REFUND_PENDING and marked_charge.marking.invoice_no == "FP2"

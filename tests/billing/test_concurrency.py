@@ -1,5 +1,5 @@
-"""Two people clicking the money buttons at the same moment, on PostgreSQL with real
-transactions and threads: each thread has its own connection, so the row locks and the
+"""Two people clicking the money buttons at the same moment (认款, 确认收费, 删除域名, 续费,
+退费), on PostgreSQL with real transactions and threads: each thread has its own connection, so the row locks and the
 unique constraints decide, exactly as between two web processes."""
 
 import datetime
@@ -9,8 +9,18 @@ from decimal import Decimal
 
 import pytest
 
-from billing import services
-from billing.models import C, Charge, ChargeKind, FeeMarking, LedgerEntry, OfficeAccount, Remittance, RemittanceStatus
+from billing import jobs, services
+from billing.models import (
+    C,
+    Charge,
+    ChargeKind,
+    FeeMarking,
+    LedgerEntry,
+    OfficeAccount,
+    Refund,
+    Remittance,
+    RemittanceStatus,
+)
 from billing.services import BillingError
 from conac import audit
 from registry.domains import hooks
@@ -69,7 +79,7 @@ def assert_books_balance(office):
     lines = list(LedgerEntry.objects.filter(office=office).order_by("id"))
     running = Decimal("0.00")
     for line in lines:
-        running += line.amount if line.kind == "credit" else -line.amount
+        running += -line.amount if line.kind == "debit" else line.amount  # 认款入账 and 退回 are credits
         assert line.balance_after == running >= 0
     balance = OfficeAccount.objects.get(office=office).balance
     assert balance == running
@@ -223,3 +233,133 @@ def test_two_renewal_submissions_at_once_renew_each_domain_once(unit, office_use
     created = sorted(len(created) for created, _ in ok)
     assert created == [0, 5]  # the second found them all with an open renewal
     assert Charge.objects.filter(kind=ChargeKind.RENEWAL).count() == 5
+
+
+def owed_back(unit, office_user, amount="200.00"):
+    """A registration charge marked paid, then its domain deleted: 待退费."""
+    (charge,) = marked_charges(unit, office_user, [amount], invoice_no="FP-TF")
+    domain_services.delete_domain(Domain.objects.get(pk=charge.domain_id), reason="撤销", actor=office_user)
+    charge.refresh_from_db()
+    assert charge.status == C.REFUND_PENDING
+    return charge
+
+
+def test_a_double_click_on_refund_records_it_once(unit, office_user, slow_audit):
+    charge = owed_back(unit, office_user)
+
+    def click():
+        return services.record_refund(
+            Charge.objects.get(pk=charge.pk), refunded_on=NOW.date(), voucher_no="TF-1", amount="200.00",
+            actor=office_user,
+        )  # fmt: skip
+
+    ok, failed = split(run_together(click, click))
+
+    assert failed == [], failed
+    assert ok[0].pk == ok[1].pk  # the second click found the first one's refund
+    assert Refund.objects.count() == 1
+    assert Charge.objects.get(pk=charge.pk).status == C.REFUNDED
+
+
+def test_two_clerks_refunding_one_charge_at_once_refund_it_once(unit, office_user, slow_audit):
+    colleague = factories.make_staff("hd_staff_2", "110108")
+    charge = owed_back(unit, office_user)
+
+    def refund(actor, voucher_no):
+        return lambda: services.record_refund(
+            Charge.objects.get(pk=charge.pk), refunded_on=NOW.date(), voucher_no=voucher_no, amount="200.00",
+            actor=actor,
+        )  # fmt: skip
+
+    ok, failed = split(run_together(refund(office_user, "TF-A"), refund(colleague, "TF-B")))
+
+    assert len(ok) == 1 and len(failed) == 1
+    assert isinstance(failed[0], BillingError) and "不能重复退费" in str(failed[0])
+    assert Refund.objects.get().voucher_no == ok[0].voucher_no
+
+
+def test_delete_with_a_return_and_renkuan_at_once_neither_deadlock_nor_lose_money(
+    unit, office_user, conac_user, monkeypatch
+):
+    """删除域名 locks the domain, then its charges, then (returning a consumed renewal) the
+    office's account; 认款 must take the domain before the account, or the two deadlock."""
+    domain = factories.make_domain(
+        unit, "并发退回", status=DomainStatus.ACTIVE, registered_on=datetime.date(2025, 6, 1),
+        expires_on=datetime.date(2026, 6, 1),
+    )  # fmt: skip
+
+    def renew_and_mark(invoice_no):
+        (charge,), _ = services.submit_renewals([domain.pk], years=1, actor=office_user, today=NOW.date())
+        services.mark_fees_paid(
+            unit, charge_ids=[charge.pk], invoice_no=invoice_no, amount=charge.amount, actor=office_user,
+            now=NOW - datetime.timedelta(hours=3),
+        )  # fmt: skip
+        return charge
+
+    first = renew_and_mark("FP-R1")
+    summary = services.confirm_remittance(remittance(office_user, "200.00", "HK-R1"), actor=conac_user, now=NOW)
+    assert jobs.apply_due_renewals(summary["effective_on"]) == 1  # applied: its year starts 2026-06-02
+    second = renew_and_mark("FP-R2")  # the next year, 已收费: 认款 will want this domain too
+    money = remittance(office_user, "500.00", "HK-R2")
+
+    def pause(domain, actor, reason):
+        time.sleep(0.5)
+
+    monkeypatch.setattr(hooks, "domain_deleted", [pause, *hooks.domain_deleted])
+
+    def delete():
+        return domain_services.delete_domain(
+            Domain.objects.get(pk=domain.pk), reason="撤销", actor=office_user, now=NOW + datetime.timedelta(hours=1)
+        )
+
+    def confirm():
+        time.sleep(0.1)  # let the delete take the domain first
+        return services.confirm_remittance(money, actor=conac_user, now=NOW + datetime.timedelta(hours=1))
+
+    ok, failed = split(run_together(delete, confirm))
+
+    assert failed == [], failed
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (C.REFUND_PENDING, C.REFUND_PENDING)
+    assert LedgerEntry.objects.filter(kind="return", charge=first).count() == 1
+    assert assert_books_balance(office_user.office) == Decimal("700.00")  # 200 returned + 500 remitted
+
+
+def test_delete_with_a_return_and_the_daily_job_at_once_neither_deadlock_nor_lose_money(
+    unit, office_user, conac_user, monkeypatch
+):
+    """The job that applies a due renewal and 删除域名 of its domain, at the same moment: whichever
+    comes first, the renewal is either applied (then returned, its year still ahead) or returned."""
+    domain = factories.make_domain(
+        unit, "并发生效", status=DomainStatus.ACTIVE, registered_on=datetime.date(2025, 6, 1),
+        expires_on=datetime.date(2026, 6, 1),
+    )  # fmt: skip
+    (charge,), _ = services.submit_renewals([domain.pk], years=1, actor=office_user, today=NOW.date())
+    services.mark_fees_paid(
+        unit, charge_ids=[charge.pk], invoice_no="FP-JOB", amount=charge.amount, actor=office_user,
+        now=NOW - datetime.timedelta(hours=3),
+    )  # fmt: skip
+    summary = services.confirm_remittance(remittance(office_user, "200.00", "HK-JOB"), actor=conac_user, now=NOW)
+
+    def pause(domain, actor, reason):
+        time.sleep(0.5)
+
+    monkeypatch.setattr(hooks, "domain_deleted", [pause, *hooks.domain_deleted])
+
+    def delete():
+        return domain_services.delete_domain(
+            Domain.objects.get(pk=domain.pk), reason="撤销", actor=office_user, now=NOW + datetime.timedelta(days=1)
+        )
+
+    def apply():
+        time.sleep(0.1)  # the delete holds the domain, not yet its charges
+        return jobs.apply_due_renewals(summary["effective_on"])
+
+    ok, failed = split(run_together(delete, apply))
+
+    assert failed == [], failed
+    charge.refresh_from_db()
+    assert charge.status == C.REFUND_PENDING
+    assert LedgerEntry.objects.filter(kind="return", charge=charge).count() == 1
+    assert assert_books_balance(office_user.office) == Decimal("200.00")

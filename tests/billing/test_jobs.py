@@ -155,17 +155,21 @@ def test_an_expired_domain_renewed_comes_back_when_its_new_expiry_is_ahead(unit,
     assert (lapsed.status, lapsed.expires_on) == (DomainStatus.ACTIVE, datetime.date(2026, 9, 1))
 
 
-def test_an_expired_domain_renewed_too_little_stays_expired(unit, office_user, conac_user):
+def test_an_expired_domain_renewed_too_little_is_refused_and_stays_expired(unit, office_user, conac_user):
+    # A renewal that would still end in the past is refused when submitted (续费 shows why),
+    # so no fee is charged for a domain that would stay 已过期.
     long_gone = factories.make_domain(
         unit, "久已过期", status=DomainStatus.EXPIRED, years=1,
         registered_on=datetime.date(2022, 1, 1), expires_on=datetime.date(2023, 1, 1),
     )  # fmt: skip
-    renew(long_gone, office_user, conac_user, years=1, confirmed_at=at(2025, 10, 13), voucher_no="HK-R3")
+    created, skipped = services.submit_renewals(
+        [long_gone.pk], years=1, actor=office_user, today=datetime.date(2025, 10, 13)
+    )
 
+    assert created == [] and "仍早于今天" in skipped[long_gone.full_name]
     jobs.run_all(datetime.date(2025, 10, 14))
-
     long_gone.refresh_from_db()
-    assert (long_gone.status, long_gone.expires_on) == (DomainStatus.EXPIRED, datetime.date(2024, 1, 1))
+    assert (long_gone.status, long_gone.expires_on) == (DomainStatus.EXPIRED, datetime.date(2023, 1, 1))
 
 
 def test_a_renewal_due_the_day_a_domain_would_expire_keeps_it_alive(unit, office_user, conac_user):

@@ -1,11 +1,14 @@
 """Random sequences of everything that moves money, with the books checked after every step.
 
 Hypothesis drives approvals (new charges), 消费变更, 确认收费, 登记汇款, 认款 (also of a
-remittance already confirmed), 删除域名, 续费 and the daily jobs over an advancing date, on
-three units of two offices. After each step, for every office: the ledger adds up to the
-balance, the balance is never negative, confirmed money = consumed money + balance, each
-consumed charge has exactly one debit and each debit a consumed charge, a remittance is
-credited exactly when it is confirmed, and every charge is its unit price × its years.
+remittance already confirmed), 删除域名 (also of a domain whose renewal is already 已认款),
+退费 (also clicked twice), 续费 and the daily jobs over an advancing date, on three units of
+two offices. After each step, for every office: the ledger adds up to the balance, the
+balance is never negative, confirmed money = consumed money + balance (in the books and in
+the 对账报表), each consumed charge has exactly one debit and each debit a consumed charge or
+one returned (退回) once when its domain was deleted before its period began, a remittance
+is credited exactly when it is confirmed, each 已退费 charge has exactly one refund of its
+amount, and every charge is its unit price × its years.
 
 Hypothesis draws the whole sequence of operations (``@given`` over a list): every kind of
 step is equally likely in every example, so short sequences still get from approval to
@@ -20,11 +23,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.db.models import Sum
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from billing import jobs, services
-from billing.models import C, Charge, ChargeKind, LedgerEntry, OfficeAccount, Remittance, RemittanceStatus
+from billing import jobs, reports, services
+from billing.models import C, Charge, ChargeKind, LedgerEntry, OfficeAccount, Refund, Remittance, RemittanceStatus
 from billing.services import BillingError
 from registry.domains import services as domain_services
 from registry.models import Domain, DomainStatus, Office
@@ -36,6 +40,7 @@ pytestmark = pytest.mark.django_db
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 ZERO = Decimal("0.00")
 SPENT = [C.CONSUMED, C.APPLIED]
+OWED_BACK = [C.REFUND_PENDING, C.REFUNDED]
 
 # The registration charge's state → the states its domain may be in.
 DOMAIN_STATES_FOR_REGISTRATION = {
@@ -44,6 +49,7 @@ DOMAIN_STATES_FOR_REGISTRATION = {
     C.CONSUMED: {DomainStatus.ACTIVATING, DomainStatus.ACTIVE, DomainStatus.EXPIRED, DomainStatus.DELETED},
     C.CANCELLED: {DomainStatus.DELETED},
     C.REFUND_PENDING: {DomainStatus.DELETED},
+    C.REFUNDED: {DomainStatus.DELETED},
 }
 
 # The usual round sums, 50.00 … 2000.00 (sampled: integers would favour the smallest), and
@@ -182,12 +188,92 @@ class Books:
 
     def delete(self, index):
         domain = self.pick(Domain.objects.exclude(status=DomainStatus.DELETED), index)
-        if domain is None:
-            return
-        spent_before = set(Charge.objects.filter(domain=domain, status__in=SPENT).values_list("id", flat=True))
-        domain_services.delete_domain(domain, reason="随机删除", actor=self.staff_of(domain.office_id))
+        if domain is not None:
+            self.delete_domain(domain)
+
+    def delete_domain(self, domain):
+        """删除域名, and what must become of each of its charges."""
+        spent = list(Charge.objects.filter(domain=domain, status__in=SPENT))
+        # Paid for years that had not begun: a registration never live, a renewal not yet
+        # applied, or applied but its first day still ahead.
+        unstarted = {
+            c.pk
+            for c in spent
+            if (c.kind == ChargeKind.REGISTRATION and domain.registered_on is None)
+            or (c.kind == ChargeKind.RENEWAL and c.status == C.CONSUMED)
+            or (c.kind == ChargeKind.RENEWAL and c.previous_expiry >= self.today)
+        }
+        balance_before = self.balance(domain.office_id)
+        domain_services.delete_domain(domain, reason="随机删除", actor=self.staff_of(domain.office_id), now=self.now())
         assert not Charge.objects.filter(domain=domain, status__in=[C.PENDING, C.MARKED]).exists()
-        assert set(Charge.objects.filter(domain=domain, status__in=SPENT).values_list("id", flat=True)) == spent_before
+        after = dict(Charge.objects.filter(pk__in=[c.pk for c in spent]).values_list("pk", "status"))
+        assert {pk for pk, status in after.items() if status == C.REFUND_PENDING} == unstarted
+        assert {pk for pk, status in after.items() if status in SPENT} == {c.pk for c in spent} - unstarted
+        returned = sum((c.amount for c in spent if c.pk in unstarted), ZERO)
+        assert self.balance(domain.office_id) == balance_before + returned
+
+    def delete_consumed_renewal(self, index, years):
+        """删除域名 of a domain whose renewal is already 已认款: the case that left money nowhere to go.
+
+        Picks such a domain, or makes one: a live domain renewed, its fee collected, remitted
+        and confirmed (enough to cover the office's older 已收费 charges too).
+        """
+        renewals = Charge.objects.filter(kind=ChargeKind.RENEWAL, status__in=SPENT).exclude(
+            domain__status=DomainStatus.DELETED
+        )
+        charge = self.pick(renewals, index)
+        if charge is None:
+            domain = self.pick(Domain.objects.filter(status__in=services.RENEWABLE_STATES), index)
+            if domain is None:
+                return
+            staff = self.staff_of(domain.office_id)
+            created, _ = services.submit_renewals([domain.pk], years=years, actor=staff, today=self.today)
+            if not created:
+                return  # an open renewal, or too many years ahead
+            unit_index = next(i for i, (u, _) in enumerate(self.people["units"]) if u.pk == domain.unit_id)
+            self.mark(unit_index)
+            owed = (
+                Charge.objects.filter(office_id=domain.office_id, status=C.MARKED).aggregate(total=Sum("amount"))[
+                    "total"
+                ]
+                or ZERO
+            )
+            self.remit(unit_index, max(owed - self.balance(domain.office_id), ZERO) + Decimal("1.00"), True)
+            charge = Charge.objects.get(pk=created[0].pk)
+            assert charge.status == C.CONSUMED
+        self.delete_domain(Domain.objects.get(pk=charge.domain_id))
+
+    def refund(self, index, click_twice):
+        """退费 of a 待退费 charge by its office (and the same click again, which changes nothing)."""
+        charge = self.pick(Charge.objects.filter(status=C.REFUND_PENDING), index)
+        if charge is None:
+            # Nothing owed back yet: delete a domain whose fee was collected, so there is.
+            marked = self.pick(Charge.objects.filter(status=C.MARKED), index)
+            if marked is None:
+                return
+            self.delete_domain(Domain.objects.get(pk=marked.domain_id))
+            charge = Charge.objects.get(pk=marked.pk)
+        staff = self.staff_of(charge.office_id)
+        balance_before = self.balance(charge.office_id)
+        voucher_no = self.next_name("TF")
+        refund = services.record_refund(
+            charge, refunded_on=self.today, voucher_no=voucher_no, amount=charge.amount, actor=staff,
+            today=self.today,
+        )  # fmt: skip
+        assert Charge.objects.get(pk=charge.pk).status == C.REFUNDED and refund.amount == charge.amount
+        if click_twice:
+            again = services.record_refund(
+                charge, refunded_on=self.today, voucher_no=voucher_no, amount=charge.amount, actor=staff,
+                today=self.today,
+            )  # fmt: skip
+            assert again.pk == refund.pk
+            with pytest.raises(BillingError):  # the same charge refunded under another voucher
+                services.record_refund(
+                    charge, refunded_on=self.today, voucher_no=self.next_name("TF"), amount=charge.amount,
+                    actor=staff, today=self.today,
+                )  # fmt: skip
+        # The refund leaves the office, not CONAC: the office's balance with CONAC is untouched.
+        assert self.balance(charge.office_id) == balance_before
 
     def renew(self, office_index, years):
         office_id = self.people["offices"][office_index]
@@ -236,28 +322,52 @@ class Books:
             )
         )  # fmt: skip
         domains = list(Domain.objects.values_list("id", "status"))
+        refunds = list(Refund.objects.values_list("charge_id", "amount"))
+        assert len(refunds) == len({charge_id for charge_id, _ in refunds})
 
-        running, credited, debited = {}, Counter(), {}
+        running, credited, debited, returned = {}, Counter(), {}, {}
         for office_id, kind, amount, balance_after, charge_id, remittance_id in ledger:
-            running[office_id] = running.get(office_id, ZERO) + (amount if kind == "credit" else -amount)
+            running[office_id] = running.get(office_id, ZERO) + (-amount if kind == "debit" else amount)
             assert running[office_id] == balance_after >= ZERO
             if kind == "credit":
                 credited[remittance_id] += 1
-            else:
+            elif kind == "debit":
                 assert charge_id not in debited, "a charge debited twice"
                 debited[charge_id] = amount
+            else:
+                assert charge_id not in returned, "a charge returned twice"
+                assert debited.get(charge_id) == amount, "returned what was never debited"
+                returned[charge_id] = amount
         for office_id in self.people["offices"]:
             assert accounts.get(office_id, ZERO) == running.get(office_id, ZERO) >= ZERO
         # A remittance is credited exactly when (and once) it is confirmed.
         confirmed = {r_id for r_id, _, status, _ in remittances if status == RemittanceStatus.CONFIRMED}
         assert set(credited) == confirmed and all(n == 1 for n in credited.values())
-        # Every consumed charge has exactly one debit of its amount, and every debit such a charge.
+        # Every consumed charge has exactly one debit of its amount, and every debit such a charge
+        # or one returned since (its domain deleted before its period began: now owed back).
         spent = {c[0]: c[4] for c in charges if c[2] in SPENT}
-        assert debited == spent
+        assert {pk: a for pk, a in debited.items() if pk not in returned} == spent
+        status_of = {c[0]: (c[2], c[10]) for c in charges}
+        office_of = {c[0]: c[3] for c in charges}
+        for charge_id in returned:
+            assert status_of[charge_id] in {(C.REFUND_PENDING, "deleted"), (C.REFUNDED, "deleted")}
+        # Each 已退费 charge has exactly one refund of its amount, and each refund such a charge.
+        refunded = {c[0]: c[4] for c in charges if c[2] == C.REFUNDED}
+        assert dict(refunds) == refunded
+        report = {line.office.pk: line for line in reports.reconciliation().lines}
         for office_id in self.people["offices"]:
             confirmed_total = sum((a for _, o, st_, a in remittances if o == office_id and st_ == "confirmed"), ZERO)
             spent_total = sum((c[4] for c in charges if c[3] == office_id and c[2] in SPENT), ZERO)
             assert confirmed_total == spent_total + accounts.get(office_id, ZERO)
+            # The 对账报表 says the same: 已认款 = 已消费 + 余额, and every charge ever marked is
+            # 已收费未消费, 已消费, 待退费 or 已退费.
+            line = report.get(office_id)
+            if line is not None:
+                assert line.balanced and line.consumed_total == spent_total
+                assert line.marked_total == (
+                    line.unconsumed_total + line.consumed_total + line.refund_pending_total + line.refunded_total
+                )
+                assert line.returned_total == sum((a for pk, a in returned.items() if office_of[pk] == office_id), ZERO)
 
         registrations = Counter()
         for (_, kind, status, office_id, amount, unit_price, years, remittance_id, effective_on,
@@ -285,6 +395,8 @@ operations = st.one_of(
     st.tuples(st.just("collect_and_remit"), st.integers(0, 2), amounts),
     st.tuples(st.just("confirm_some"), st.integers(0, 1000), st.booleans()),
     st.tuples(st.just("delete"), st.integers(0, 1000)),
+    st.tuples(st.just("delete_consumed_renewal"), st.integers(0, 1000), st.integers(1, 3)),
+    st.tuples(st.just("refund"), st.integers(0, 1000), st.booleans()),
     st.tuples(st.just("renew"), st.integers(0, 1), st.integers(1, 3)),
     st.tuples(st.just("advance"), days),
 )

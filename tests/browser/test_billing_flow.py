@@ -286,6 +286,6 @@ def test_fee_marking_remittance_confirmation_activation_then_renewal(live_server
     open_menu(page, "", "对账报表", "对账报表")
     line = page.locator("#reconciliation tbody tr").filter(has_text=OFFICE_NAME)
     expect(line.locator("td")).to_have_text(
-        [OFFICE_NAME, "1000.00", "1000.00", "1000.00", "1000.00", "0.00", "0.00", "0.00", "平衡"]
+        [OFFICE_NAME, "1000.00", "1000.00", "1000.00", "1000.00", "0.00", "0.00", "0.00", "0.00", "0.00", "平衡"]
     )
     page.screenshot(path=SCREENSHOTS / "reconciliation.png", full_page=True)
