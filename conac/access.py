@@ -1,18 +1,28 @@
 """Deny by default: every view declares who may use it.
 
 A view is decorated with :func:`allow` naming its audience (``PUBLIC``, ``AUTHENTICATED``,
-``UNIT``, ``OFFICE``, ``CONAC``, ``STAFF`` = office or CONAC). The middleware refuses
+``UNIT``, ``OFFICE``, ``CONAC``, ``STAFF`` = office or CONAC, ``STAFF_OR_ADMIN`` = those
+who sign in with 双重验证: office or CONAC staff and administrators). The middleware refuses
 any view that declares nothing (403), sends anonymous visitors of a protected view
 to the login page, and refuses users of the wrong role (403). Objects outside a
 user's jurisdiction are filtered by each model's ``visible_to`` and answer 404.
 
-The Django admin is the one exception: it carries its own staff/superuser checks.
+Staff who passed the password but still owe the second step (双重验证, see
+:mod:`conac.two_factor`) are sent to it from every page but the public ones, the
+双重验证 pages themselves and the admin's.
+
+The Django admin carries its own staff/superuser checks; only the second step is
+required here.
 """
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from . import two_factor
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
@@ -20,8 +30,9 @@ UNIT = "unit"
 OFFICE = "office"
 CONAC = "conac"
 STAFF = "staff"  # office or CONAC staff
+STAFF_OR_ADMIN = "staff_or_admin"  # office or CONAC staff, administrators: who sign in with 双重验证
 
-AUDIENCES = {PUBLIC, AUTHENTICATED, UNIT, OFFICE, CONAC, STAFF}
+AUDIENCES = {PUBLIC, AUTHENTICATED, UNIT, OFFICE, CONAC, STAFF, STAFF_OR_ADMIN}
 ROLE_AUDIENCES = {
     UNIT: {"unit"},
     OFFICE: {"office"},
@@ -31,13 +42,18 @@ ROLE_AUDIENCES = {
 ADMIN_NAMESPACES = {"admin"}
 
 
-def allow(audience):
-    """Declare who may use the decorated view (function or class-based)."""
+def allow(audience, *, before_second_step=False):
+    """Declare who may use the decorated view (function or class-based).
+
+    ``before_second_step``: also open to staff who have not yet passed 双重验证 (its own pages).
+    """
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}")
 
     def decorate(view):
         view.access_rule = audience
+        if before_second_step:
+            view.before_second_step = True
         return view
 
     return decorate
@@ -50,6 +66,13 @@ def rule_of(view_func):
     return rule
 
 
+def _open_before_second_step(view_func):
+    return bool(
+        getattr(view_func, "before_second_step", False)
+        or getattr(getattr(view_func, "view_class", None), "before_second_step", False)
+    )
+
+
 def permits(user, audience):
     if audience == PUBLIC:
         return True
@@ -57,7 +80,21 @@ def permits(user, audience):
         return False
     if audience == AUTHENTICATED:
         return True
+    if audience == STAFF_OR_ADMIN:
+        return two_factor.applies_to(user)
     return getattr(user, "role", None) in ROLE_AUDIENCES[audience]
+
+
+def _second_step(request):
+    """Staff who owe 双重验证 are sent to it, then back to the page they asked for."""
+    step = two_factor.next_step(request.user)
+    if step is None:
+        return None
+    htmx = getattr(request, "htmx", None)
+    if htmx:
+        # A partial asked for from a page: the whole browser goes, and comes back to that page.
+        return HttpResponseClientRedirect(two_factor.step_url(step, htmx.current_url_abs_path or "/"))
+    return redirect(two_factor.step_url(step, request.get_full_path()))
 
 
 class AccessRuleMiddleware:
@@ -70,12 +107,15 @@ class AccessRuleMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
         if match is not None and ADMIN_NAMESPACES.intersection(match.namespaces):
-            return None
+            # The admin's own checks decide who gets in; a password alone is not enough there.
+            return None if match.url_name == "logout" else _second_step(request)
         audience = rule_of(view_func)
         if audience is None:
             raise PermissionDenied("此页面未声明访问规则")
         if permits(request.user, audience):
-            return None
+            if audience == PUBLIC or _open_before_second_step(view_func):
+                return None
+            return _second_step(request)
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         raise PermissionDenied("您无权访问此页面")
@@ -142,4 +182,4 @@ def menu(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"menu_groups": []}
-    return {"menu_groups": menu_for(user)}
+    return {"menu_groups": menu_for(user), "two_factor_applies": two_factor.applies_to(user)}

@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "conac",
     "review",
     "registry",
@@ -48,6 +51,8 @@ MIDDLEWARE = [
     # Public hot path first: URL转发 hosts are answered from process memory, before the
     # session, authentication and the staff site; other unknown hosts get a bare 404.
     "registry.dns.forwarding.HostRoutingMiddleware",
+    # The badge script, image and 标识证书 page, also from process memory (badges/hotpath/).
+    "badges.hotpath.middleware.BadgePublicMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "conac.middleware.RejectNulBytesMiddleware",
@@ -56,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the second sign-in step (双重验证) was passed in this session.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -121,6 +128,14 @@ LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
+# 双重验证 (TOTP + recovery codes) for office and CONAC staff and administrators: enrolled staff
+# are always asked for a code; with this on, staff who have not enrolled must enrol first.
+# Wrong codes count like failed passwords (AXES_FAILURE_LIMIT per AXES_COOLOFF_HOURS).
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
+# The name the authenticator app shows; short, so the QR code stays coarse enough to scan easily.
+OTP_TOTP_ISSUER = "CONAC"
+# The admin never shows a device's secret or recovery codes; it can only remove (reset) them.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SILENCED_SYSTEM_CHECKS = []
 
 LANGUAGE_CODE = "zh-hans"
@@ -174,6 +189,19 @@ SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_SECRET = env.str("SMS_GATEWAY_SECRET", default="")
 SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=10.0)
+# conac.notices skips the recipients this function names (a 联系人邮箱 not yet confirmed).
+NOTICE_UNVERIFIED_RECIPIENTS = "registry.organisations.verification.unverified_recipients"
+
+# --- 新用户注册: the 联系人手机's 验证码, the 联系人邮箱's link, limits per client address ---
+REGISTRATION_CODE_TTL = env.int("REGISTRATION_CODE_TTL", default=300)  # seconds a 验证码 is valid
+REGISTRATION_CODE_MAX_TRIES = env.int("REGISTRATION_CODE_MAX_TRIES", default=5)  # wrong entries, then void
+REGISTRATION_CODE_RESEND_SECONDS = env.int("REGISTRATION_CODE_RESEND_SECONDS", default=60)  # per number
+REGISTRATION_CODE_DAILY_PER_MOBILE = env.int("REGISTRATION_CODE_DAILY_PER_MOBILE", default=10)
+REGISTRATION_CODE_DAILY_PER_ADDRESS = env.int("REGISTRATION_CODE_DAILY_PER_ADDRESS", default=20)
+# 新用户注册 submissions from one client address per window (seconds); more get a 429 page.
+REGISTRATION_POSTS_PER_ADDRESS = env.int("REGISTRATION_POSTS_PER_ADDRESS", default=30)
+REGISTRATION_POSTS_WINDOW = env.int("REGISTRATION_POSTS_WINDOW", default=3600)
+REGISTRATION_EMAIL_CONFIRM_DAYS = env.int("REGISTRATION_EMAIL_CONFIRM_DAYS", default=3)
 
 # --- Celery --------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -201,7 +229,17 @@ CELERY_BEAT_SCHEDULE = {
     "mark-overdue-badges": {"task": "badges.tasks.mark_overdue_badges", "schedule": crontab(hour=0, minute=45)},
     # The hang check: each run queues the badges that are due (see BADGE_CHECK_INTERVAL_HOURS).
     "check-due-badges": {"task": "badges.tasks.check_due_badges", "schedule": 3600.0},
+    # 导出Excel files past EXPORT_KEEP_HOURS are deleted, file and job.
+    "remove-expired-exports": {"task": "conac.tasks.remove_expired_exports", "schedule": 900.0},
 }
+
+# --- 导出Excel (conac/exports.py) -------------------------------------------------------
+# Exports larger than one page are written by a task; the file is kept this long for its owner
+# (in the "documents" storage, never under a public URL), then removed by the beat job above.
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+# The job's progress is saved every this many rows; the page polls it every this many seconds.
+EXPORT_PROGRESS_EVERY = env.int("EXPORT_PROGRESS_EVERY", default=10_000)
+EXPORT_POLL_SECONDS = env.int("EXPORT_POLL_SECONDS", default=1)
 
 # The top-level domains this registry runs (their A-labels are computed with IDNA 2008).
 DOMAIN_SUFFIXES = env.list("DOMAIN_SUFFIXES", default=[".政务", ".公益"])
@@ -266,6 +304,10 @@ FORWARDING_CHECK_INTERVAL = env.float("FORWARDING_CHECK_INTERVAL", default=1.0)
 # --- Badges (网站标识) -----------------------------------------------------------
 # Where the public badge scripts and certificate pages are served (the snippet's https URL).
 BADGE_BASE_URL = env.str("BADGE_BASE_URL", default="https://bszs.conac.cn")
+# Each badge's data script as a file the front server (nginx) serves directly; "" switches it off.
+BADGE_PUBLIC_DIR = env.str("BADGE_PUBLIC_DIR", default=str(VAR_DIR / "badges-public"))
+# How often (seconds) a web process checks the shared version of its public badge table.
+BADGE_PUBLIC_CHECK_INTERVAL = env.float("BADGE_PUBLIC_CHECK_INTERVAL", default=1.0)
 # 挂标检查: 已发放/逾期未挂标 badges are fetched every this many hours, 已挂标 ones every this many days.
 BADGE_CHECK_INTERVAL_HOURS = env.float("BADGE_CHECK_INTERVAL_HOURS", default=4.0)
 BADGE_RECHECK_DAYS = env.float("BADGE_RECHECK_DAYS", default=7.0)

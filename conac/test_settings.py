@@ -19,6 +19,7 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 AXES_FAILURE_LIMIT = 5
+STAFF_2FA_REQUIRED = False  # whatever a local .env says; tests that need it turn it on
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -2,10 +2,10 @@ import math
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from . import ratelimit
+from . import ratelimit, two_factor
 from .access import AUTHENTICATED, PUBLIC, allow
 
 
@@ -30,6 +30,13 @@ class LoginView(auth_views.LoginView):
         if wait:
             return _locked_page(request, wait, per_address=True)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The password was the first step: staff with an authenticator (or, when enforced, all
+        # staff) continue to 双重验证 before the session is fully signed in.
+        step = two_factor.next_step(self.request.user)
+        return redirect(two_factor.step_url(step, self.get_success_url())) if step else response
 
     def form_invalid(self, form):
         ratelimit.count(

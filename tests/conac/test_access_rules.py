@@ -12,7 +12,7 @@ import pytest
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 
-from conac.access import ADMIN_NAMESPACES, AUDIENCES, CONAC, OFFICE, PUBLIC, STAFF, UNIT, allow, rule_of
+from conac.access import ADMIN_NAMESPACES, AUDIENCES, CONAC, OFFICE, PUBLIC, STAFF, STAFF_OR_ADMIN, UNIT, allow, rule_of
 from registry.models import Unit
 
 PERSONAS = ["anonymous", "unit", "other_unit", "office", "other_office", "conac"]
@@ -129,6 +129,7 @@ ALLOWED_ROLES = {
     OFFICE: {"office", "other_office"},
     CONAC: {"conac"},
     STAFF: {"office", "other_office", "conac"},
+    STAFF_OR_ADMIN: {"office", "other_office", "conac"},
 }
 
 
@@ -175,6 +176,10 @@ FOUNDATION_MATRIX = {
     "registry:unit-list": dict(zip(PERSONAS, [LOGIN, 403, 403, 200, 200, 403], strict=True)),
     # The unit's own office opens it; another office finds nothing there.
     "registry:unit-detail": dict(zip(PERSONAS, [LOGIN, 403, 403, 200, 404, 403], strict=True)),
+    # 双重验证: staff and administrators only; 验证 sends staff with nothing to verify onwards.
+    "two-factor": dict(zip(PERSONAS, [LOGIN, 403, 403, 200, 200, 200], strict=True)),
+    "two-factor-verify": dict(zip(PERSONAS, [LOGIN, 403, 403, 302, 302, 302], strict=True)),
+    "two-factor-recovery-codes": dict(zip(PERSONAS, [LOGIN, 403, 403, 405, 405, 405], strict=True)),
 }
 
 

@@ -40,7 +40,9 @@ FIELDS = [
     "credit_code", "region_0", "region_1", "region_2", "level", "select_all", "query", "name", "region_changed",
     "old_password", "new_password_confirm", "tab", "format", "cancel",
     "host", "rtype", "value", "ttl", "priority", "caa_flags", "caa_tag", "redirect_code", "keep_path", "answer",
-    "prompt", "done",
+    "prompt", "done", "code", "rebind",
+    "contact_mobile", "contact_email", "mobile_code", "send_code",
+    "refunded_on",
 ]  # fmt: skip
 
 
@@ -57,6 +59,15 @@ def objects(unit, unit_user, office_user, conac_user):
     remittance = billing.register_remittance(
         office_user.office, amount="100.00", remitted_on=domain.created_at.date(), voucher_no="NO500", actor=office_user
     )
+    # A domain deleted after 收费: its charge is 待退费, for the 退费 page.
+    owed = domain_services.submit_domain_application(unit, label="无错退费", suffix=".政务", years=1, actor=unit_user)
+    review.approve(owed, actor=office_user)
+    review.approve(owed, actor=conac_user)
+    owed_charge = Charge.objects.get(domain=owed)
+    billing.mark_fees_paid(
+        unit, charge_ids=[owed_charge.pk], invoice_no="NO500-2", amount=owed_charge.amount, actor=office_user
+    )
+    domain_services.delete_domain(owed, reason="无错测试", actor=office_user)
     # An 注册成功 domain with an effective record and a pending @ change, for the 域名解析 pages.
     active = factories.make_domain(unit, "无错解析", status="active", expires_on=domain.created_at.date())
     record = DnsRecord.objects.create(domain=active, host="www", rtype="A", value="202.96.0.1", ttl=600)
@@ -73,6 +84,7 @@ def objects(unit, unit_user, office_user, conac_user):
             "registry:domain-detail": domain.public_id,
             "registry:domain-resubmit": domain.public_id,
             "billing:charge-change": charge.public_id,
+            "billing:charge-refund": owed_charge.public_id,
             "billing:unit-charges": unit.public_id,
             "billing:marking-receipt": marking.public_id,
             "billing:remittance-confirm": Remittance.objects.get(pk=remittance.pk).public_id,
