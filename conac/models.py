@@ -1,9 +1,12 @@
-"""The few shared records: the audit log and the notice log."""
+"""The few shared records: the audit log, the notice log, workday exceptions and export jobs."""
+
+import uuid
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 
 class AuditEntry(models.Model):
@@ -107,3 +110,92 @@ class WorkdayException(models.Model):
 
     def __str__(self):
         return f"{self.date:%Y-%m-%d} {'上班' if self.is_workday else '放假'}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+# Every step is the worker's ("system"). Running → running is a run taken up again after its
+# worker was lost (tasks are acknowledged late, so the broker hands the job out once more).
+EXPORT_TRANSITIONS = {
+    (ExportStatus.QUEUED, ExportStatus.RUNNING): "system",
+    (ExportStatus.RUNNING, ExportStatus.RUNNING): "system",
+    (ExportStatus.RUNNING, ExportStatus.DONE): "system",
+    (ExportStatus.RUNNING, ExportStatus.FAILED): "system",
+    (ExportStatus.QUEUED, ExportStatus.FAILED): "system",
+}
+
+
+class ExportJobQuerySet(models.QuerySet):
+    def visible_to(self, user, *, now=None):
+        """Only the user who asked sees a job, and only until it expires."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(owner=user, expires_at__gt=now or timezone.now())
+
+    def expired(self, *, now=None):
+        return self.filter(expires_at__lte=now or timezone.now())
+
+
+class ExportJob(models.Model):
+    """One 导出Excel too large for a request: written by a Celery task, kept for its owner a while.
+
+    ``kind`` names the registered export (``conac.exports.source``) and ``parameters`` its
+    query; the task applies the owner's scope again when it runs, as the page does.
+    """
+
+    TRANSITIONS = EXPORT_TRANSITIONS
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="导出人", on_delete=models.CASCADE, related_name="export_jobs"
+    )
+    kind = models.CharField("导出类型", max_length=100)
+    title = models.CharField("名称", max_length=100)
+    parameters = models.JSONField("查询条件", default=dict, blank=True)
+    status = models.CharField("状态", max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    rows_done = models.PositiveBigIntegerField("已写行数", default=0)
+    rows_total = models.PositiveBigIntegerField("总行数", null=True, blank=True)
+    file_name = models.CharField("文件", max_length=200, blank=True, help_text="导出文件在 documents 存储中的名称")
+    file_size = models.PositiveBigIntegerField("文件大小", default=0)
+    error = models.TextField("错误", blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("进度更新时间", null=True, blank=True)
+    expires_at = models.DateTimeField("删除时间", db_index=True)
+
+    objects = ExportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "导出任务"
+        verbose_name_plural = "导出任务"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "done", "failed"]), name="exportjob_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self):
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(100, int(self.rows_done * 100 / self.rows_total))
+
+    @property
+    def finished(self):
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+    @property
+    def download_name(self):
+        return f"{self.title}-{timezone.localtime(self.created_at):%Y%m%d-%H%M}.xlsx"

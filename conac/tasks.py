@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import notices, sms
+from . import exports, notices, sms
 
 
 @shared_task(
@@ -17,3 +17,15 @@ def send_notice(notice_pk):
 @shared_task
 def resend_queued_notices():
     notices.resend_queued()
+
+
+@shared_task
+def run_export(job_pk):
+    """Write one 导出Excel job's file (conac/exports.py); a second run of a finished job does nothing."""
+    exports.run(job_pk)
+
+
+@shared_task
+def remove_expired_exports():
+    """Delete the export files and jobs past EXPORT_KEEP_HOURS."""
+    return exports.remove_expired()

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conac.audit import history_of
+from conac.models import ExportJob
 from registry.models import Domain, DomainStatus, UnitKind
 from tests import factories
 
@@ -316,16 +317,49 @@ def test_delete_goes_back_only_to_a_page_of_this_site(office, domains, next_url,
     assert response.status_code == 302 and response["Location"] == back
 
 
-def test_an_export_larger_than_the_limit_is_refused_with_a_message(client_for, conac_user, unit, monkeypatch):
+def test_a_page_of_rows_is_exported_at_once(client_for, conac_user, unit):
+    for i in range(20):  # PER_PAGE
+        factories.make_domain(unit, f"一页导出{i}")
+    response = client_for(conac_user).get(EXPORT, {"domain": "一页导出"})
+    rows = read_xlsx(response)
+    assert len(rows) == 21
+    assert not ExportJob.objects.exists()
+
+
+def test_more_than_a_page_is_exported_by_a_job_with_no_upper_limit(
+    client_for, conac_user, unit, django_capture_on_commit_callbacks
+):
     from registry.domains import queries as domain_queries
-    from tests.factories import make_domain
+
+    assert not hasattr(domain_queries, "EXPORT_MAX_ROWS")  # the 100,000-row cap is gone
+    for i in range(21):
+        factories.make_domain(unit, f"多页导出{i}")
+    client = client_for(conac_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(EXPORT, {"domain": "多页导出"})
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and response.url == f"/exports/{job.public_id}/"
+    assert (job.owner, job.status, job.rows_total, job.rows_done) == (conac_user, "done", 21, 21)
+    page = client.get(response.url).content.decode()
+    assert "已完成" in page and f"/exports/{job.public_id}/download/" in page
+    rows = read_xlsx(client.get(f"/exports/{job.public_id}/download/"))
+    assert sorted(row[0] for row in rows[1:]) == sorted(f"多页导出{i}.政务" for i in range(21))
+
+
+def test_an_office_job_exports_exactly_what_its_synchronous_export_shows(
+    office, office_user, domains, unit, shanghai_unit, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The same query in the same scope (visible_to) whichever path writes it."""
+    from registry.domains import views as domain_views
 
     for i in range(3):
-        make_domain(unit, f"导出上限{i}")
-    monkeypatch.setattr(domain_queries, "EXPORT_MAX_ROWS", 2)
-    client = client_for(conac_user)
-    response = client.get("/domains/search/export/?domain=导出上限")
-    assert response.status_code == 302 and response.url.startswith("/domains/search/")
-    assert "请按到期时间等条件缩小范围后分批导出" in client.get(response.url).content.decode()
-    monkeypatch.setattr(domain_queries, "EXPORT_MAX_ROWS", 3)
-    assert client.get("/domains/search/export/?domain=导出上限").status_code == 200
+        factories.make_domain(shanghai_unit, f"上海范围{i}")
+    at_once = read_xlsx(office.get(EXPORT))
+    monkeypatch.setattr(domain_views, "PER_PAGE", 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = office.get(EXPORT)
+    job = ExportJob.objects.get(owner=office_user)
+    by_job = read_xlsx(office.get(f"/exports/{job.public_id}/download/"))
+    assert by_job == at_once
+    assert {row[3] for row in by_job[1:]} == {"北京市海淀区委编办"}
+    assert response.status_code == 302

@@ -1,25 +1,37 @@
-"""Benchmark: seed N domains and time the domain pages through the test client.
+"""Benchmark: seed N domains, time the domain pages through the test client, and 导出Excel.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/conac_bench \
-        python manage.py bench_domains --domains 1000000
+        python manage.py bench_domains --domains 1000000 --export-rows 100000
+    ... bench_domains --domains 1000000 --export-rows 1000000
 
-Run it on a database of its own: it adds N domains (and a few hundred units) marked
-“基准测试”, and removes them with ``--cleanup``.
+导出Excel is measured twice: the writer alone on exactly ``--export-rows`` rows (the first by
+到期时间, read from the database in chunks as every export does), and the whole path a user
+takes: 域名查询 → 导出Excel (a 302 to the export job) → the job's task → the job page → the
+download. Each prints seconds, file size, and memory (resident set growth; the Python heap's
+peak under tracemalloc with ``--tracemalloc``).
+
+Run it on a database of its own (its name containing “bench”, or ``--yes-i-know``): it adds N
+domains (and a few hundred units) marked “基准测试”, and removes them with ``--cleanup``.
+A check that fails stops it with a message (CommandError), never a traceback.
 """
 
 import datetime
 import statistics
 import threading
 import time
+import tracemalloc
 import uuid
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from conac import exports
+from conac.models import ExportJob, ExportStatus
+from registry.domains import queries as domain_queries
 from registry.models import Domain, DomainStatus, Office, Region, Unit, UnitKind, UnitLevel, User
 from registry.organisations.regions import load_regions
 from registry.organisations.validators import credit_code_check_char, org_code_check_char
@@ -35,10 +47,22 @@ class Command(BaseCommand):
         parser.add_argument("--domains", type=int, default=1_000_000)
         parser.add_argument("--units-per-office", type=int, default=50)
         parser.add_argument("--repeat", type=int, default=5)
-        parser.add_argument("--export-rows", type=int, default=100_000)
+        parser.add_argument("--export-rows", type=int, default=100_000, help="导出Excel 的行数（写出器恰好这么多行）")
+        parser.add_argument("--tracemalloc", action="store_true", help="另用 tracemalloc 测量导出时 Python 堆的峰值")
+        parser.add_argument("--yes-i-know", action="store_true", help="数据库名称不含 bench 时也运行（会写入测试数据）")
         parser.add_argument("--cleanup", action="store_true", help="删除基准测试数据后退出")
 
     def handle(self, *args, **options):
+        name = str(connection.settings_dict.get("NAME") or "")
+        if "bench" not in name and not options["yes_i_know"]:
+            raise CommandError(
+                f"数据库“{name}”的名称不含 bench：基准测试会写入大量测试数据，请使用单独的数据库"
+                "（如 DATABASE_URL=postgres://postgres@127.0.0.1:5432/conac_bench），或加 --yes-i-know。"
+            )
+        if options["domains"] < 1 or options["repeat"] < 1 or options["export_rows"] < 1:
+            raise CommandError("--domains、--repeat、--export-rows 须大于0。")
+        if options["export_rows"] > options["domains"]:
+            raise CommandError(f"--export-rows {options['export_rows']:,} 多于 --domains {options['domains']:,}。")
         if "ALLOWED_HOSTS" in dir(settings) and "testserver" not in settings.ALLOWED_HOSTS:
             settings.ALLOWED_HOSTS.append("testserver")
         load_regions()
@@ -56,7 +80,9 @@ class Command(BaseCommand):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE registry_domain")
-        self.measure(options["repeat"], options["export_rows"])
+        self.measure(options["repeat"])
+        self.measure_writer(options["export_rows"], options["tracemalloc"])
+        self.measure_export_job(options["export_rows"])
 
     # --- seeding -----------------------------------------------------------------
 
@@ -189,11 +215,12 @@ class Command(BaseCommand):
                 started = time.perf_counter()
                 response = client.get(url)
                 times.append(time.perf_counter() - started)
-            assert response.status_code == 200, (url, response.status_code)
+            if response.status_code != 200:
+                raise CommandError(f"{url} 返回 {response.status_code}，不是 200。")
             queries = len(ctx.captured_queries)
         return statistics.median(times), max(times), queries
 
-    def measure(self, repeat, export_rows):
+    def measure(self, repeat):
         today = timezone.localdate()
         conac = self.client_for("bench_conac", User.Role.CONAC)
         office = self.client_for("bench_office", User.Role.OFFICE, "110108")
@@ -222,23 +249,84 @@ class Command(BaseCommand):
             median, worst, queries = self.timed(client, url, repeat)
             self.stdout.write(f"{title:<36}{median * 1000:>12.1f}{worst * 1000:>12.1f}{queries:>10}")
 
-        # 导出Excel of the first `export_rows` rows by expiry: time and peak Python memory.
-        ids = Domain.objects.order_by("expires_on", "id").values_list("expires_on", flat=True)[
-            export_rows - 1 : export_rows
-        ]
-        last = ids[0].isoformat() if ids else in_365
-        url = f"/domains/search/export/?expires_to={last}"
+    def measure_writer(self, rows, trace):
+        """The writer alone on exactly ``rows`` rows: the first by 到期时间, streamed from the database."""
+        queryset = Domain.objects.order_by("expires_on", "id")[:rows]
         sampler = RssSampler()
         sampler.start()
         started = time.perf_counter()
-        response = conac.get(url)
-        size = sum(len(chunk) for chunk in response.streaming_content)
-        elapsed = time.perf_counter() - started
+        cpu = time.process_time()
+        handle, written = exports.write(domain_queries.export_table(queryset))
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         sampler.stop()
-        rows = Domain.objects.filter(expires_on__lte=last).count()
+        size = handle.seek(0, 2)
+        handle.close()
+        if written != rows:
+            raise CommandError(f"写出器写了 {written:,} 行，应为 {rows:,} 行（数据库中的域名不够？）。")
         self.stdout.write(
-            f"导出Excel {rows:,} 行：{elapsed:.1f} 秒，文件 {size / 1e6:.1f} MB，"
+            f"导出Excel 写出器 {rows:,} 行：{elapsed:.1f} 秒（CPU {cpu:.1f} 秒），文件 {size / 1e6:.1f} MB，"
             f"进程内存 {sampler.baseline / 1e6:.0f} MB → 峰值 {sampler.peak / 1e6:.0f} MB（增加 {sampler.growth / 1e6:.1f} MB）"
+        )
+        if trace:
+            tracemalloc.start()
+            started = time.perf_counter()
+            handle = exports.write_xlsx(domain_queries.export_table(queryset))
+            elapsed = time.perf_counter() - started
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            handle.close()
+            self.stdout.write(f"  tracemalloc 跟踪下再写一次（{elapsed:.1f} 秒）：Python 堆峰值 {peak / 1e6:.1f} MB")
+
+    def measure_export_job(self, rows):
+        """The user's path: 导出Excel → export job → its task → the job page → the download."""
+        from conac.tasks import run_export
+
+        cut = Domain.objects.order_by("expires_on", "id").values_list("expires_on", flat=True)[rows - 1 : rows]
+        last = cut[0] if cut else None
+        if last is None:
+            raise CommandError("没有可导出的域名（到期时间为空）。")
+        expected = Domain.objects.filter(expires_on__lte=last).count()
+        conac = self.client_for("bench_conac", User.Role.CONAC)
+        url = f"/domains/search/export/?expires_to={last.isoformat()}"
+        # The page only queues the task; it is run below, in this process, and timed on its own.
+        queued = []
+        real_queue, exports._queue = exports._queue, queued.append
+        try:
+            started = time.perf_counter()
+            response = conac.get(url)
+            asked = time.perf_counter() - started
+        finally:
+            exports._queue = real_queue
+        location = response.get("Location", "")
+        if response.status_code != 302 or not location.startswith("/exports/"):
+            raise CommandError(
+                f"导出Excel {url} 没有转到导出任务：返回 {response.status_code} {location}"
+                f"（{expected:,} 行多于一页，应为导出任务）。"
+            )
+        job = ExportJob.objects.get(public_id=location.split("/")[2])
+        sampler = RssSampler()
+        sampler.start()
+        started = time.perf_counter()
+        run_export.apply(args=[job.pk])  # the Celery task's body, here and now
+        ran = time.perf_counter() - started
+        sampler.stop()
+        job.refresh_from_db()
+        if job.status != ExportStatus.DONE:
+            raise CommandError(f"导出任务没有完成：{job.get_status_display()} {job.error}")
+        if job.rows_done != expected:
+            raise CommandError(f"导出任务写了 {job.rows_done:,} 行，查询结果是 {expected:,} 行。")
+        page = conac.get(location)
+        if page.status_code != 200 or f"{location}download/" not in page.content.decode():
+            raise CommandError(f"导出任务页面 {location} 没有下载链接（{page.status_code}）。")
+        download = conac.get(f"{location}download/")
+        if download.status_code != 200 or not hasattr(download, "streaming_content"):
+            raise CommandError(f"下载 {location}download/ 返回 {download.status_code}，不是文件。")
+        size = sum(len(chunk) for chunk in download.streaming_content)
+        exports.export_storage().delete(job.file_name)
+        job.delete()
+        self.stdout.write(
+            f"导出Excel 导出任务（到期时间(止)={last.isoformat()}，{job.rows_done:,} 行）：页面请求 {asked * 1000:.0f} ms，"
+            f"任务 {ran:.1f} 秒，文件 {size / 1e6:.1f} MB，进程内存增加 {sampler.growth / 1e6:.1f} MB"
         )
 
 

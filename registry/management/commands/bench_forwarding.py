@@ -11,8 +11,9 @@ the same size on the wire. ``wrk -t2 -c32 -d10s --latency`` runs against each, i
 (a b, b a, a b …), and the medians of req/s and p99 are compared. Absolute figures move from
 run to run on a shared machine; the ratio is what counts (goal ≥ 1.2×).
 
-Runs only on a database whose name contains “bench”: it adds one unit, one domain and its
-URL转发 record (removed with ``--cleanup``). Everything it starts is stopped when it ends.
+Runs only on a database whose name contains “bench” (or with ``--yes-i-know``, as the test that
+keeps it from rotting does): it adds one unit, one domain and its URL转发 record (removed with
+``--cleanup``). Everything it starts is stopped when it ends.
 """
 
 import datetime
@@ -68,11 +69,16 @@ class Command(BaseCommand):
             help="参照静态文件的字节数；默认使其整个响应与转发响应一样长（头部已更长时为0字节）",
         )
         parser.add_argument("--cleanup", action="store_true", help="删除基准测试数据后退出")
+        parser.add_argument(
+            "--yes-i-know", action="store_true", help="数据库名称不含 bench 时也运行（会写入一个单位和一个域名）"
+        )
 
     def handle(self, *args, **options):
         name = str(connection.settings_dict["NAME"])
-        if connection.vendor != "postgresql" or "bench" not in name:
-            raise CommandError(f"只在名称含“bench”的PostgreSQL数据库上运行（当前：{connection.vendor} {name}）。")
+        if connection.vendor != "postgresql" or ("bench" not in name and not options["yes_i_know"]):
+            raise CommandError(
+                f"只在名称含“bench”的PostgreSQL数据库上运行（当前：{connection.vendor} {name}），或加 --yes-i-know。"
+            )
         if options["cleanup"]:
             self.cleanup()
             return
@@ -125,7 +131,7 @@ class Command(BaseCommand):
                 run = WrkRunner(wrk, options["threads"], options["connections"])
                 # Warm every worker (the first hit of a forwarded host reads the database once).
                 for url, header_host in cases.values():
-                    run(url, header_host, 2)
+                    run(url, header_host, min(2, options["duration"]))
                 results = {"a": [], "b": []}
                 self.stdout.write(f"{'轮次':<6}{'用例':<6}{'req/s':>12}{'p99(ms)':>10}{'非2xx/3xx':>10}{'错误':>8}")
                 for index in range(options["rounds"]):

@@ -302,7 +302,10 @@ class Command(BaseCommand):
         self.stdout.write("  " + "；".join(phases))
 
     def bench_actors(self):
-        unit = Unit.objects.filter(name__startswith=BENCH_PREFIX).order_by("pk").first()
+        # The first bench unit with a domain (with a few records, not every unit has one).
+        unit = Unit.objects.filter(name__startswith=BENCH_PREFIX, domains__status="active").order_by("pk").first()
+        if unit is None:
+            raise CommandError("没有注册成功的基准域名，无法测量审核通过到应答的时间。")
         unit_user = User.objects.filter(username="bench_zone_unit").first()
         if unit_user is None:
             unit_user = User.objects.create(username="bench_zone_unit", role=User.Role.UNIT, unit=unit)
