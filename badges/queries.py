@@ -2,12 +2,15 @@
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils import timezone
+from django.utils.html import escape
 
 from conac.workdays import WorkdayCalendar
 from registry.organisations.validators import credit_code_category
 
+from .hotpath import paths
+from .hotpath.assets import LOOKS
+from .hotpath.entries import family_of
 from .models import ApplicationStatus, Badge
 from .services import PAPER_DEADLINE_WORKDAYS
 
@@ -50,9 +53,17 @@ def queue_rows(applications, *, today=None):
 
 def badge_script_url(badge):
     """The snippet's script: the code's digits as folders, as CONAC's badge has always been served."""
-    digits = badge.code[2:]
-    path = f"/js/{digits[0:2]}/{digits[2:5]}/{digits[5:9]}/{digits[9:17]}/{badge.code}.js"
-    return settings.BADGE_BASE_URL.rstrip("/") + path
+    return paths.public_url(paths.script_path(badge.code))
+
+
+def badge_image_url(badge):
+    """The no-JavaScript snippet's image: the badge, or its error variant once revoked."""
+    return paths.public_url(paths.image_path(badge.code))
+
+
+def certificate_url(badge):
+    """The public 标识证书 page (its id is opaque: not derivable from the code)."""
+    return paths.public_url(paths.certificate_path(badge.certificate_id))
 
 
 def badge_snippet(badge):
@@ -60,5 +71,19 @@ def badge_snippet(badge):
     return f'<span id="_ideConac"></span><script type="text/javascript" src="{badge_script_url(badge)}"></script>'
 
 
+def badge_static_snippet(badge):
+    """The snippet for pages that run no JavaScript: a link to the 标识证书 around the badge image.
+
+    It cannot check the page's host (the certificate page warns its visitor instead, from
+    the ``Referer``); the image turns into the error variant when the badge is revoked.
+    """
+    alt = LOOKS[family_of(badge.kind, badge.unit.kind)].alt
+    # A plain string, like badge_snippet: the page shows it as text to copy.
+    return (
+        f'<a href="{escape(certificate_url(badge))}" target="_blank" rel="noopener" referrerpolicy="origin">'
+        f'<img src="{escape(badge_image_url(badge))}" width="80" height="80" alt="{escape(alt)}"></a>'
+    )
+
+
 def badges_of(unit):
-    return list(Badge.objects.filter(unit=unit).select_related("domain").order_by("-issued_at", "-id"))
+    return list(Badge.objects.filter(unit=unit).select_related("domain", "unit").order_by("-issued_at", "-id"))

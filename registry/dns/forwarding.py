@@ -2,7 +2,7 @@
 
 The middleware runs first, before sessions, authentication and the staff site. It
 normalises the ``Host`` header (case, port, trailing dot, Unicode or A-labels) and looks
-it up in a per-process table: a warm hit answers the redirect from memory with no
+it up in a per-process table (``conac.hotcache``): a warm hit answers the redirect from memory with no
 database query and no cache round trip. The table is invalidated by version: approvals,
 deletions and the daily expiry refresh bump a version in the shared cache, and each
 process checks that version at most once per ``FORWARDING_CHECK_INTERVAL`` second, so a
@@ -13,21 +13,18 @@ bare 404 that says nothing about the site.
 
 import logging
 import re
-import threading
-import time
-import uuid
-from collections import OrderedDict
 from functools import lru_cache
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import idna
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 from django.utils.encoding import escape_uri_path, iri_to_uri
 from idna.core import uts46_remap
+
+from conac import hotcache
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +44,7 @@ _QUERY_SAFE = "!$&'()*+,;=:@/?%-._~"
 
 def bump_version():
     """Every process drops its table at its next version check (within a second)."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    hotcache.bump(VERSION_KEY)
 
 
 @lru_cache(maxsize=4096)
@@ -209,66 +206,25 @@ def load_entry(host):
     return None
 
 
-_MISSING = object()
-
-
-class ForwardingTable:
+class ForwardingTable(hotcache.VersionedTable):
     """Host → Forward or None (negative entries too), per process, dropped on a new version."""
 
     def __init__(self):
-        self._entries = OrderedDict()
-        self._version = None
-        self._checked_at = float("-inf")
-        self._generation = 0
-        self._lock = threading.Lock()
-
-    def clear(self):
-        with self._lock:
-            self._drop()
-            self._version = None
-            self._checked_at = float("-inf")
-
-    def _drop(self):
-        self._entries.clear()
-        self._generation += 1
-
-    def __len__(self):
-        return len(self._entries)
+        super().__init__(
+            VERSION_KEY,
+            interval=lambda: settings.FORWARDING_CHECK_INTERVAL,
+            max_entries=MAX_ENTRIES,
+            name="URL转发: forwarding",
+        )
 
     def lookup(self, host):
-        now = time.monotonic()
-        if now - self._checked_at >= settings.FORWARDING_CHECK_INTERVAL:
-            self._check_version(now)
-        entry = self._entries.get(host, _MISSING)
-        if entry is not _MISSING:
+        entry = self.peek(host)
+        if entry is not hotcache.MISSING:
             return entry
         if candidates_for(host) is None:
             return None  # not in our zones: nothing to cache, nothing to ask the database
-        generation = self._generation
-        entry = load_entry(host)
-        with self._lock:
-            # A version change while the row was read (another thread) must not keep a stale answer.
-            if generation == self._generation:
-                self._entries[host] = entry
-                if len(self._entries) > MAX_ENTRIES:
-                    self._entries.popitem(last=False)
-        return entry
-
-    def _check_version(self, now):
-        try:
-            version = cache.get(VERSION_KEY)
-            if version is None:
-                version = uuid.uuid4().hex
-                if not cache.add(VERSION_KEY, version, timeout=None):
-                    version = cache.get(VERSION_KEY)
-        except Exception as exc:  # noqa: BLE001 - the shared cache is down: the database decides
-            log.warning("URL转发: forwarding version unreadable (%s); table dropped", exc)
-            version = None
-        with self._lock:
-            if version is None or version != self._version:
-                self._drop()
-                self._version = version
-            self._checked_at = now
+        # load_entry looked up at call time (tests replace it).
+        return self.fill(host, lambda: load_entry(host))
 
 
 table = ForwardingTable()
