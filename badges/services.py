@@ -378,6 +378,10 @@ def issue_badge(application, *, actor, now=None, from_paper=False):
         sms_to=application.contact_mobile,
         email_to=application.contact_email,
     )
+    from . import public
+
+    # A code looked up before it existed was cached as unknown: every process forgets it now.
+    transaction.on_commit(lambda: public.badge_changed(badge), robust=True)
     return badge
 
 
@@ -634,6 +638,6 @@ def revoke_badge(badge, *, reason, actor, now=None):
             locked, "撤销标识", actor=actor, from_state=before, to_state=locked.get_status_display(), reason=reason
         )
         _notify_unit_and_office(locked, "badge_revoked", key=f"badge:{locked.code}:revoked")
-        transaction.on_commit(public.badge_changed, robust=True)
+        transaction.on_commit(lambda: public.badge_changed(locked), robust=True)
     badge.refresh_from_db()
     return True

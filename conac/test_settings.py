@@ -23,3 +23,5 @@ STAFF_2FA_REQUIRED = False  # whatever a local .env says; tests that need it tur
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# No front-server badge files from the tests (the tests that check them set their own folder).
+BADGE_PUBLIC_DIR = ""
