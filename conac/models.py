@@ -199,3 +199,19 @@ class ExportJob(models.Model):
     @property
     def download_name(self):
         return f"{self.title}-{timezone.localtime(self.created_at):%Y%m%d-%H%M}.xlsx"
+
+
+class RateCounter(models.Model):
+    """One rate-limit window of one (scope, client) in the database: the counter every web
+    process shares when no shared cache (Redis) is configured (``RATELIMIT_BACKEND``)."""
+
+    key = models.CharField("键", max_length=200, unique=True)
+    hits = models.PositiveIntegerField("次数", default=0)
+    ends_at = models.DateTimeField("窗口结束", db_index=True)
+
+    class Meta:
+        verbose_name = "访问频率计数"
+        verbose_name_plural = "访问频率计数"
+
+    def __str__(self):
+        return f"{self.key}: {self.hits}"

@@ -99,6 +99,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared cache: Redis in production (the forwarding table's version is read from it, so every
 # web process sees a change within a second); process memory on the embedded default.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Rate limits (login, 新用户注册, 获取验证码): in that cache when it is shared (CACHE_URL), else the database.
+RATELIMIT_BACKEND = env.str("RATELIMIT_BACKEND", default="cache" if env.str("CACHE_URL", default="") else "database")
 
 AUTH_USER_MODEL = "registry.User"
 AUTHENTICATION_BACKENDS = [
@@ -223,6 +225,8 @@ CELERY_BEAT_SCHEDULE = {
     "daily-jobs": {"task": "billing.tasks.run_daily_jobs", "schedule": crontab(hour=0, minute=30)},
     # Notices left 待发送 (e.g. the broker was down when their change committed).
     "resend-queued-notices": {"task": "conac.tasks.resend_queued_notices", "schedule": 600.0},
+    # Finished windows of the database rate-limit counter.
+    "remove-expired-rate-counters": {"task": "conac.tasks.remove_expired_rate_counters", "schedule": crontab(hour=3)},
     # Zones left dirty (a failed check, a lost trigger) are published again.
     "publish-dirty-zones": {"task": "registry.tasks.publish_zones", "schedule": 60.0},
     # 已发放 badges past their 挂标期限 become 逾期未挂标 (after the daily jobs, China time).

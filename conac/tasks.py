@@ -29,3 +29,11 @@ def run_export(job_pk):
 def remove_expired_exports():
     """Delete the export files and jobs past EXPORT_KEEP_HOURS."""
     return exports.remove_expired()
+
+
+@shared_task
+def remove_expired_rate_counters():
+    """Finished rate-limit windows (the database counter) are dropped once a day."""
+    from . import ratelimit
+
+    return ratelimit.remove_expired()

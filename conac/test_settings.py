@@ -25,3 +25,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # No front-server badge files from the tests (the tests that check them set their own folder).
 BADGE_PUBLIC_DIR = ""
+# The tests count in the (per-test, cleared) cache; tests/conac/test_ratelimit.py covers the database.
+RATELIMIT_BACKEND = "cache"
