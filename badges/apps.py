@@ -7,9 +7,14 @@ class BadgesConfig(AppConfig):
 
     def ready(self):
         from registry.dns import forwarding
+        from registry.domains import hooks
 
-        from . import redpages
+        from . import public, redpages
 
         # 网络红页 at a unit's own domain: tried by the routing middleware after URL转发 misses.
         if redpages.serve_host not in forwarding.HOST_HANDLERS:
             forwarding.HOST_HANDLERS.append(redpages.serve_host)
+
+        # The unit's name, kind or address are on its certificate pages: refresh them after 修改.
+        if public.unit_changed not in hooks.unit_changed:
+            hooks.unit_changed.append(public.unit_changed)

@@ -35,3 +35,14 @@ def badge_changed(*badges):
         # The in-memory copies are already stale everywhere, so the app answers right; the
         # front server serves the old files until `manage.py write_badge_files` repairs them.
         log.exception("网站标识: the front server's badge files could not be rewritten")
+
+
+def unit_changed(unit, changed, actor):
+    """Hook of 修改 (registry): the unit's badges show its new data on their pages at once."""
+    from django.db import transaction
+
+    from .models import Badge
+
+    badges = list(Badge.objects.filter(unit=unit))
+    if badges:
+        transaction.on_commit(lambda: badge_changed(*badges), robust=True)

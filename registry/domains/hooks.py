@@ -11,6 +11,8 @@ domain_approved = []
 domain_deleted = []
 # fn(unit, old_office_id, actor): the unit's level or region changed, and with it its 同级编办.
 unit_office_changed = []
+# fn(unit, changed, actor): 修改 changed the unit's information (``changed``: field → [before, after]).
+unit_changed = []
 
 
 def run(hooks, *args, **kwargs):

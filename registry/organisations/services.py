@@ -315,6 +315,8 @@ def update_unit(unit, *, unit_data, actor, new_password=""):
         after = {f: _plain(getattr(unit, f)) for f in UNIT_FIELDS}
         changed = {f: [before[f], after[f]] for f in UNIT_FIELDS if before[f] != after[f]}
         audit.record(unit, "修改单位信息", actor=actor, data={"changed": changed})
+        if changed:
+            hooks.run(hooks.unit_changed, unit, changed, actor)
         if unit.account.email != unit.contact_email:
             unit.account.email = unit.contact_email
             unit.account.save(update_fields=["email"])

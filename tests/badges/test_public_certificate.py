@@ -212,3 +212,19 @@ def test_the_page_and_the_pdf_say_the_same(badge, client_for, unit_user, tmp_pat
         assert label in text, label
         assert re.sub(r"\s+", "", value) in text, (label, value)
     assert ("已撤销（2025年11月3日）" in text) == (state == "revoked")
+
+
+def test_an_office_edit_of_the_unit_shows_on_the_page_at_once(badge, office_user, django_capture_on_commit_callbacks):
+    from registry.organisations import services as unit_services
+    from registry.organisations.models import Unit
+
+    assert rows(page(badge))["机构名称"] == badge.unit.name
+    unit = Unit.objects.get(pk=badge.unit_id)
+    data = {field: getattr(unit, field) for field in unit_services.UNIT_FIELDS}
+    data["name"] = "北京市海淀区改名后的单位"
+    data["address"] = "北京市海淀区新地址1号"
+    with django_capture_on_commit_callbacks(execute=True):
+        unit_services.update_unit(unit, unit_data=data, actor=office_user)
+
+    fields = rows(page(badge))
+    assert fields["机构名称"] == "北京市海淀区改名后的单位" and fields["机构地址"] == "北京市海淀区新地址1号"
