@@ -18,3 +18,6 @@ class BadgesConfig(AppConfig):
         # The unit's name, kind or address are on its certificate pages: refresh them after 修改.
         if public.unit_changed not in hooks.unit_changed:
             hooks.unit_changed.append(public.unit_changed)
+        # The zone points a red page's domains at this system (where serve_host answers them).
+        if redpages.hosted_domain_ids not in hooks.hosted_domain_ids:
+            hooks.hosted_domain_ids.append(redpages.hosted_domain_ids)

@@ -190,6 +190,7 @@ def publish_red_page(unit, *, actor, draft=None, now=None):
         values = published_values(page)
         if not _visible_text(values["intro"]):
             raise RedPageError("请填写单位简介后再发布红页。", field="intro")
+        was_unpublished = page.published_at is None
         content_changed = page.published_at is None or any(
             getattr(page, f"published_{name}") != value for name, value in values.items()
         )
@@ -210,6 +211,9 @@ def publish_red_page(unit, *, actor, draft=None, now=None):
                 data={"fields": _labels(changed), "published_at": now.isoformat()},
             )
             transaction.on_commit(public.badge_changed, robust=True)
+            if was_unpublished:
+                # The unit's domains now point at this system in the zone (hosted_domain_ids).
+                _zones_changed(unit)
         elif changed:  # only what sanitising removes anyway: the draft changed, the public page did not
             audit.record(page, "保存网络红页", actor=actor, data={"fields": _labels(changed)})
         for badge in Badge.objects.filter(unit_id=unit.pk, mount_method=MountMethod.RED_PAGE).exclude(
@@ -217,6 +221,27 @@ def publish_red_page(unit, *, actor, draft=None, now=None):
         ):
             mark_hung(badge, note="网络红页已发布", actor=actor, now=now)
     return page
+
+
+def _zones_changed(unit):
+    from registry.dns import publishing
+
+    suffixes = set(Domain.objects.filter(unit_id=unit.pk, status=DomainStatus.ACTIVE).values_list("suffix", flat=True))
+    for suffix in suffixes:
+        publishing.zone_changed(suffix, forwarding=True)
+
+
+def hosted_domain_ids(suffix):
+    """Hook of the zone publisher: the live domains of units with a published red page and a badge
+    not revoked — the names at which ``serve_host`` answers."""
+    units = RedPage.objects.filter(published_at__isnull=False).values("unit_id")
+    live_badges = Badge.objects.exclude(status=BadgeStatus.REVOKED).values("unit_id")
+    return set(
+        Domain.objects.filter(suffix=suffix, status__in=[DomainStatus.ACTIVE, DomainStatus.EXPIRED])
+        .filter(unit_id__in=units)
+        .filter(unit_id__in=live_badges)
+        .values_list("pk", flat=True)
+    )
 
 
 # --- Rendering ----------------------------------------------------------------------------

@@ -34,8 +34,9 @@ import dns.tokenizer
 import dns.transaction
 import dns.zonefile
 from conac import notices
+from registry.domains import hooks
 from registry.domains.names import SUFFIXES
-from registry.models import DomainStatus, User
+from registry.models import Domain, DomainStatus, User
 
 from .models import DnsRecord, RecordType, ZoneState
 from .nsd import find_program
@@ -184,18 +185,51 @@ def _record_rows(suffix, today):
     )
 
 
+HOSTED_HOSTS = ("@", "www")
+WEB_TYPES = (T.A, T.AAAA, T.CNAME, T.URL)
+
+
+def _hosted_rows(batch):
+    """A hosted site's @ and www, as URL转发-like rows (→ the service's addresses), where the
+    unit has no address, alias or forwarding of its own there."""
+    taken = {record[0] for record in batch if record[1] in WEB_TYPES}
+    return [[host, T.URL, "", settings.DNS_TTL_MIN, None, None, ""] for host in HOSTED_HOSTS if host not in taken]
+
+
+def hosted_domains(suffix, today):
+    """{domain id: A-label} of in-zone domains whose site (a 网络红页) this system serves."""
+    ids = set()
+    for provider in hooks.hosted_domain_ids:
+        ids.update(provider(suffix))
+    if not ids:
+        return {}
+    in_zone = Domain.objects.filter(pk__in=ids, suffix=suffix).filter(
+        Q(status=DomainStatus.ACTIVE)
+        | Q(status=DomainStatus.EXPIRED, expires_on__gte=today - timedelta(days=settings.DNS_EXPIRY_GRACE_DAYS))
+    )
+    return dict(in_zone.values_list("pk", "alabel"))
+
+
 def write_zone(handle, zone, suffix, serial, today):
     """Stream the zone into ``handle`` (inside a transaction); returns the number of records written."""
     header = _header(zone, serial)
     handle.writelines(header)
     count = sum(1 for line in header if not line.startswith("$"))
     forwarding_addresses = list(settings.DNS_FORWARDING_ADDRESSES)
+    hosted = hosted_domains(suffix, today)
     current, alabel, batch = None, None, []
     out = []
+
+    def flush():
+        if current in hosted:
+            batch.extend(_hosted_rows(batch))
+            del hosted[current]
+        return _domain_lines(alabel, zone, batch, forwarding_addresses)
+
     for domain_id, domain_alabel, *record in _record_rows(suffix, today):
         if domain_id != current:
             if batch:
-                out += _domain_lines(alabel, zone, batch, forwarding_addresses)
+                out += flush()
                 if len(out) >= CHUNK:
                     handle.writelines(out)
                     count += len(out)
@@ -203,7 +237,10 @@ def write_zone(handle, zone, suffix, serial, today):
             current, alabel, batch = domain_id, domain_alabel, []
         batch.append(record)
     if batch:
-        out += _domain_lines(alabel, zone, batch, forwarding_addresses)
+        out += flush()
+    # Hosted domains with no records of their own.
+    for domain_alabel in hosted.values():
+        out += _domain_lines(domain_alabel, zone, _hosted_rows([]), forwarding_addresses)
     handle.writelines(out)
     return count + len(out)
 

@@ -11,6 +11,9 @@ domain_approved = []
 domain_deleted = []
 # fn(unit, old_office_id, actor): the unit's level or region changed, and with it its 同级编办.
 unit_office_changed = []
+# fn(suffix) → ids of domains whose site this system serves itself (网络红页): the zone points
+# their @ and www at DNS_FORWARDING_ADDRESSES, unless the unit's own records say otherwise.
+hosted_domain_ids = []
 # fn(unit, changed, actor): 修改 changed the unit's information (``changed``: field → [before, after]).
 unit_changed = []
 

@@ -599,3 +599,34 @@ def test_the_public_page_needs_no_login_and_sets_no_cookie(client, institution, 
     response = page_of(client, institution)
 
     assert response.status_code == 200 and not response.cookies
+
+
+def test_publishing_points_the_units_domains_at_this_system_in_the_zone(
+    settings, institution, institution_domain, library_badge, django_capture_on_commit_callbacks
+):
+    from registry.dns import zones
+    from registry.models import DnsRecord
+
+    settings.DNS_FORWARDING_ADDRESSES = ["203.119.80.10"]
+    owner = f"{institution_domain.alabel}"
+    before = zones.publish(institution_domain.suffix).path.read_text()
+    assert f"\n{owner} " not in before
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(institution)  # the zone is marked for publishing and published (eager Celery)
+    text = zones.zone_path(zones.SUFFIXES[institution_domain.suffix]).read_text()
+    assert f"\n{owner} 600 IN A 203.119.80.10\n" in text
+    assert f"\nwww.{owner} 600 IN A 203.119.80.10\n" in text
+
+    # The unit's own address at www wins over the hosted one; @ still points here.
+    DnsRecord.objects.create(domain=institution_domain, host="www", rtype="A", value="202.96.9.9", ttl=3600)
+    text = zones.publish(institution_domain.suffix).path.read_text()
+    assert f"\nwww.{owner} 3600 IN A 202.96.9.9\n" in text and f"\nwww.{owner} 600 IN A 203.119.80.10\n" not in text
+    assert f"\n{owner} 600 IN A 203.119.80.10\n" in text
+
+
+def test_an_unpublished_red_page_adds_nothing_to_the_zone(settings, institution, institution_domain, library_badge):
+    from registry.dns import zones
+
+    settings.DNS_FORWARDING_ADDRESSES = ["203.119.80.10"]
+    assert "203.119.80.10" not in zones.publish(institution_domain.suffix).path.read_text()
