@@ -20,7 +20,7 @@ from conac import hotcache
 from registry.models import UnitKind
 
 from .. import public
-from ..models import Badge, BadgeKind, BadgeStatus
+from ..models import Badge, BadgeKind, BadgeStatus, MountMethod
 from . import assets, hosts, paths
 
 CERTIFICATE_ISSUER = "政务和公益机构域名注册管理中心"
@@ -73,6 +73,12 @@ class PublicBadge:
         self.look = assets.LOOKS[self.family]
         self.hosts = hosts.badge_hosts(domain.full_alabel, badge.english_domain)
         self.path_limit = hosts.path_limit(badge.home_url)
+        # A red-page badge is also at home on the unit's red page on the main site (by path).
+        self.pages = (
+            [[name, f"/redpage/{unit.public_id}"] for name in hosts.site_names()]
+            if badge.mount_method == MountMethod.RED_PAGE
+            else []
+        )
         self.certificate_url = paths.public_url(paths.certificate_path(badge.certificate_id))
         self.image_name = self.look.error_image if self.revoked else self.look.image
         # The 标识证书's fields, as the PDF (templates/badges/certificate.html) prints them.
@@ -100,6 +106,7 @@ class PublicBadge:
             "kind": self.family,
             "hosts": list(self.hosts),
             "path": self.path_limit,
+            "pages": self.pages,
             "revoked": self.revoked,
             "image": assets.static_url(self.look.image),
             "alt": self.look.alt,
@@ -188,10 +195,12 @@ def badges_for_public():
         "site_name",
         "english_domain",
         "home_url",
+        "mount_method",
         "issued_at",
         "deadline",
         "revoked_at",
         "unit__name",
+        "unit__public_id",
         "unit__kind",
         "unit__address",
         "domain__label",

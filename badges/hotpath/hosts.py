@@ -63,3 +63,16 @@ def referer_host(referer):
         return normalise_host(urlsplit(referer.strip()).netloc.rpartition("@")[2])
     except ValueError:
         return ""
+
+
+def site_names():
+    """The staff site's own names written out in ``SITE_HOSTS`` (patterns left out), in A-labels."""
+    from django.conf import settings
+
+    names = []
+    for entry in settings.SITE_HOSTS:
+        if entry and entry[0] not in ".*":
+            name = normalise_host(entry)
+            if name and name not in names:
+                names.append(name)
+    return names

@@ -104,7 +104,8 @@ def certificate(request, certificate_id):
     if badge is None:
         return not_found()
     shown_on = hosts.referer_host(request.META.get("HTTP_REFERER"))
-    if shown_on and not hosts.host_matches(shown_on, badge.hosts) and shown_on != badge_host():
+    on_red_page = any(shown_on == name for name, _ in badge.pages)
+    if shown_on and not hosts.host_matches(shown_on, badge.hosts) and shown_on != badge_host() and not on_red_page:
         body, etag = badge.certificate_with_warning(shown_on)
     else:
         body, etag = badge.certificate_page

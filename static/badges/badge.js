@@ -64,6 +64,17 @@
     return path === limit || path.indexOf(limit + "/") === 0;
   }
 
+  function onRedPage(location, pages) {
+    // A red-page badge on the unit's red page on the main site: that host, under that path.
+    var host = asciiHost(location.hostname);
+    for (var i = 0; pages && i < pages.length; i++) {
+      if (host === pages[i][0] && pathMatches(location.pathname, pages[i][1])) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   function scriptOf(entry) {
     if (entry.s && entry.s.parentNode) {
       return entry.s;
@@ -125,7 +136,9 @@
   function draw(entry, span) {
     var location = w.location;
     var valid =
-      !entry.revoked && hostMatches(location.hostname, entry.hosts) && pathMatches(location.pathname, entry.path);
+      !entry.revoked &&
+      ((hostMatches(location.hostname, entry.hosts) && pathMatches(location.pathname, entry.path)) ||
+        onRedPage(location, entry.pages));
     var link = d.createElement("a");
     link.href = entry.certificate;
     link.target = "_blank";

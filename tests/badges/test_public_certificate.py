@@ -228,3 +228,10 @@ def test_an_office_edit_of_the_unit_shows_on_the_page_at_once(badge, office_user
 
     fields = rows(page(badge))
     assert fields["机构名称"] == "北京市海淀区改名后的单位" and fields["机构地址"] == "北京市海淀区新地址1号"
+
+
+def test_no_warning_from_the_units_red_page_on_the_main_site(organ_domain, office_user, conac_user):
+    red = issue(organ_domain, office_user, conac_user, mount_method="redpage", server_ip="", home_url="")
+    referer = f"http://localhost/redpage/{organ_domain.unit.public_id}/"
+    assert "不属于它的网站" not in page(red, HTTP_REFERER=referer).content.decode()
+    assert "不属于它的网站" in page(red, HTTP_REFERER="http://elsewhere.example/").content.decode()

@@ -246,3 +246,16 @@ def test_the_logic_file_uses_dom_apis_only_and_is_ascii():
         assert banned not in code, banned
     for needed in ("createElement", "appendChild", '"_blank"', '"noopener"', '"origin"', "width = 80", "height = 80"):
         assert needed in code, needed
+
+
+def test_a_red_page_badge_is_also_at_home_on_its_red_page_on_the_main_site(organ_domain, office_user, conac_user):
+    red = issue(organ_domain, office_user, conac_user, mount_method="redpage", server_ip="", home_url="")
+    data = data_of(get(script_path(red)))
+    path = f"/redpage/{organ_domain.unit.public_id}"
+    assert [path] == sorted({p for _, p in data["pages"]})
+    assert {name for name, _ in data["pages"]} >= {"localhost", "127.0.0.1"}  # the SITE_HOSTS written out
+    assert "*" not in {name for name, _ in data["pages"]}
+
+
+def test_a_self_hosted_badge_has_no_red_page(badge):
+    assert data_of(get(script_path(badge)))["pages"] == []
