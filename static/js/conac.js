@@ -71,3 +71,14 @@ document.addEventListener("click", function (event) {
     done(document.execCommand && document.execCommand("copy"));
   }
 });
+
+// Review queues: 全选 ticks every row; a 常用不通过原因 fills the 审核意见, to be edited.
+document.addEventListener("change", function (event) {
+  var target = event.target;
+  if (target.id === "check-all") {
+    document.querySelectorAll(".row-check").forEach(function (c) { c.checked = target.checked; });
+  } else if (target.dataset && target.dataset.fills && target.value) {
+    var field = document.querySelector(target.dataset.fills);
+    if (field) field.value = target.value;
+  }
+});
