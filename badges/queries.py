@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from conac.workdays import WorkdayCalendar
-from registry.organisations.validators import credit_code_category
+from registry.organisations.validators import credit_code_category, kind_mismatch
 
 from .hotpath import paths
 from .hotpath.assets import LOOKS
@@ -24,6 +24,8 @@ class QueueRow:
     waited_workdays: int
     overdue: bool
     deadline: int
+    # The credit code's category disagrees with the declared 单位类型 (for the reviewer to check).
+    kind_note: str = ""
 
 
 def queue_rows(applications, *, today=None):
@@ -43,6 +45,7 @@ def queue_rows(applications, *, today=None):
             QueueRow(
                 application=application,
                 category=credit_code_category(application.unit.credit_code),
+                kind_note=kind_mismatch(application.unit.credit_code, application.unit.kind),
                 waited_workdays=waited,
                 overdue=waited > deadline,
                 deadline=deadline,

@@ -1,6 +1,8 @@
 """Eligibility by credit code: market entities (9x) are refused; a category that disagrees with
 the declared 单位类型 is accepted but flagged to the reviewers."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -49,3 +51,29 @@ def factories_client(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+def test_the_website_review_queue_flags_a_kind_mismatch_too(office_user):
+    from badges import services as badge_services
+    from badges.models import ApplicationKind, MountMethod
+
+    unit = factories.make_unit(username="mismatch_organ", credit_code=factories.credit_code("12", "110108"))
+    domain = factories.make_domain(unit, "类型不符网站", status="active", expires_on=datetime.date(2030, 1, 1))
+    badge_services.submit_application(
+        unit,
+        actor=factories.unit_user(unit),
+        kind=ApplicationKind.OPENING,
+        site_name="类型不符网站",
+        domain=domain,
+        english_domain="",
+        mount_method=MountMethod.RED_PAGE,
+        server_ip="",
+        home_url="",
+        description="网站简介。",
+        functions="",
+        contact_name="李四",
+        contact_mobile="+8613912345678",
+        contact_email="site@example.cn",
+    )
+    page = factories_client(office_user).get(reverse("badges:review-queue")).content.decode()
+    assert "类型不符" in page and "与申报的单位类型“党政机关”不一致" in page
