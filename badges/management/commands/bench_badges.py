@@ -40,10 +40,16 @@ from django.utils import timezone
 from badges.hotpath import paths
 from badges.models import ApplicationKind, ApplicationStatus, Badge, BadgeKind, MountMethod, WebsiteApplication
 from badges.services import badge_code
-from registry.management.commands.bench_forwarding import SITE_HOST, Gunicorn, WrkRunner, free_port, http_get
-from registry.models import Domain, DomainStatus, Office, Unit, UnitKind, UnitLevel
+from registry.management.commands.bench_forwarding import (
+    SITE_HOST,
+    Gunicorn,
+    WrkRunner,
+    bench_unit,
+    free_port,
+    http_get,
+)
+from registry.models import Domain, DomainStatus, Unit
 from registry.organisations.regions import load_regions
-from registry.organisations.validators import credit_code_check_char, org_code_check_char
 
 BENCH_UNIT = "基准测试标识单位"
 BENCH_LABEL = "标识基准"
@@ -378,26 +384,13 @@ class Command(BaseCommand):
         today = timezone.localdate()
         now = timezone.now()
         with transaction.atomic():
-            unit = Unit.objects.filter(name=BENCH_UNIT).first()
-            if unit is None:
-                office = Office.objects.get(code="110108")
-                org = "89999998"
-                body = f"11{office.region.code}{org}{org_code_check_char(org)}"
-                unit = Unit.objects.create(
-                    name=BENCH_UNIT,
-                    kind=UnitKind.ORGAN,
-                    credit_code=body + credit_code_check_char(body),
-                    region=office.region,
-                    level=UnitLevel.COUNTY,
-                    office=office,
-                    address="北京市海淀区基准路2号",
-                    leader="甲",
-                    contact="乙",
-                    contact_mobile="+8613800138001",
-                    contact_email="bench-badge@example.cn",
-                    handler="丙",
-                    handler_id_number="11010519491231002X",
-                )
+            unit = bench_unit(
+                BENCH_UNIT,
+                "89999998",
+                address="北京市海淀区基准路2号",
+                mobile="+8613800138001",
+                email="bench-badge@example.cn",
+            )
             badge = Badge.objects.filter(unit=unit).first()
             if badge is not None:
                 return badge

@@ -173,26 +173,9 @@ class Command(BaseCommand):
         load_regions()
         today = timezone.localdate()
         with transaction.atomic():
-            unit = Unit.objects.filter(name=BENCH_UNIT).first()
-            if unit is None:
-                office = Office.objects.get(code="110108")
-                org = "89999999"
-                body = f"11{office.region.code}{org}{org_code_check_char(org)}"
-                unit = Unit.objects.create(
-                    name=BENCH_UNIT,
-                    kind=UnitKind.ORGAN,
-                    credit_code=body + credit_code_check_char(body),
-                    region=office.region,
-                    level=UnitLevel.COUNTY,
-                    office=office,
-                    address="基准路1号",
-                    leader="甲",
-                    contact="乙",
-                    contact_mobile="+8613800138000",
-                    contact_email="bench@example.cn",
-                    handler="丙",
-                    handler_id_number="11010519491231002X",
-                )
+            unit = bench_unit(
+                BENCH_UNIT, "89999999", address="基准路1号", mobile="+8613800138000", email="bench@example.cn"
+            )
             from registry.domains import names
 
             checked = names.validate_label(BENCH_LABEL, suffix=names.ORGAN_SUFFIX)
@@ -229,6 +212,30 @@ class Command(BaseCommand):
 
 
 # --- the server and the load generator ---------------------------------------------------
+
+
+def bench_unit(name, org_code, *, address, mobile, email):
+    """The benchmark's own 党政机关 in 海淀区 (found by name, else created with a valid credit code)."""
+    unit = Unit.objects.filter(name=name).first()
+    if unit is not None:
+        return unit
+    office = Office.objects.get(code="110108")
+    body = f"11{office.region.code}{org_code}{org_code_check_char(org_code)}"
+    return Unit.objects.create(
+        name=name,
+        kind=UnitKind.ORGAN,
+        credit_code=body + credit_code_check_char(body),
+        region=office.region,
+        level=UnitLevel.COUNTY,
+        office=office,
+        address=address,
+        leader="甲",
+        contact="乙",
+        contact_mobile=mobile,
+        contact_email=email,
+        handler="丙",
+        handler_id_number="11010519491231002X",
+    )
 
 
 def free_port():
