@@ -21,7 +21,7 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/bandit -q -c pyproject.toml -r conac registry review billing badges
+	$(VENV)/bin/bandit -q -c pyproject.toml -r conac registry review billing badges rdap
 
 clean:
 	rm -rf $(VENV) var/staticfiles .pytest_cache

@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("registry.urls")),
     path("", include("billing.urls")),
     path("", include("badges.urls")),
+    path("", include("rdap.urls")),
 ]

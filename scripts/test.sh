@@ -78,7 +78,7 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 echo "== bandit"
-.venv/bin/bandit -q -c pyproject.toml -r conac registry review billing badges
+.venv/bin/bandit -q -c pyproject.toml -r conac registry review billing badges rdap
 echo "== makemigrations --check"
 DATABASE_URL="sqlite:///:memory:" $PY manage.py makemigrations --check --dry-run >/dev/null
 echo "== docker-compose config"
