@@ -6,4 +6,5 @@ class ConacConfig(AppConfig):
     verbose_name = "系统"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the deployment checks)
+        # checks registers the deployment checks; sessions counts a login as the session's last refresh.
+        from . import checks, sessions  # noqa: F401

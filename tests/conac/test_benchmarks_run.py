@@ -19,7 +19,15 @@ from django.db import connection
 
 from tests.concurrency import _whole_tree_back_after_module  # noqa: F401  (the region tree after a flush)
 
-COVERED = {"bench_domains", "bench_billing", "bench_zones", "bench_forwarding", "bench_badges"}
+COVERED = {
+    "bench_domains",
+    "bench_billing",
+    "bench_zones",
+    "bench_forwarding",
+    "bench_badges",
+    "bench_load",
+    "bench_rdap",
+}
 
 
 def run(command, *args):
@@ -140,7 +148,50 @@ def test_bench_badges_runs(monkeypatch):
     assert "标识脚本" in out and "标识证书页" in out and "比值 (a)/(r1)" in out
 
 
+# --- bench_rdap: bench_domains' generator, then gunicorn + wrk (warm, cold with a Lua script) ---------
+
+
+@pytest.mark.django_db(transaction=True)  # gunicorn reads the generated names from its own connection
+def test_bench_rdap_runs(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.fail("bench_rdap needs PostgreSQL (set DATABASE_URL)")
+    if not shutil.which("wrk"):
+        pytest.fail("wrk is not installed (make test installs the Debian package wrk)")
+    monkeypatch.setenv("DATABASE_URL", _test_database_url())
+    out = run(
+        "bench_rdap", "--domains", "60", "--units-per-office", "1", "--duration", "1", "--rounds", "1",
+        "--workers", "1", "--connections", "4", "--cache-url", "locmemcache://", "--yes-i-know",
+    )  # fmt: skip
+    assert "(a) 热：GET /rdap/domain/" in out and "(c) 冷" in out
+    assert "比值 (a)/(r)" in out and "比值 (c)/(r)" in out and "负载（uptime）" in out
+
+
 @pytest.mark.django_db
 def test_bench_forwarding_refuses_an_ordinary_database():
     with pytest.raises(CommandError, match="bench"):
         run("bench_forwarding", "--duration", "1", "--rounds", "1")
+
+
+# --- bench_load: real staff sessions over HTTP, gunicorn + wrk with a Lua script ------------------
+
+
+@pytest.mark.django_db(transaction=True)  # gunicorn reads the seeded domains and logs in from its own connection
+def test_bench_load_runs(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.fail("bench_load needs PostgreSQL (set DATABASE_URL)")
+    if not shutil.which("wrk"):
+        pytest.fail("wrk is not installed (make test installs the Debian package wrk)")
+    monkeypatch.setenv("DATABASE_URL", _test_database_url())
+    out = run(
+        "bench_load", "--domains", "300", "--units-per-big-office", "2", "--duration", "1", "--connections", "2",
+        "--workers", "1", "--cache-url", "locmemcache://", "--only", "1,3", "--yes-i-know",
+    )  # fmt: skip
+    assert "生成 300 个域名" in out and "登录 10 个编办会话、6 个CONAC会话" in out
+    assert "CONAC 域名查询 无条件" in out and "编办 待审核域名" in out and "WhiteNoise 静态文件（参照）" in out
+    assert "| 页面 | req/s | p50 | p99 | ÷ 静态文件 |" in out
+
+
+@pytest.mark.django_db
+def test_bench_load_refuses_an_ordinary_database():
+    with pytest.raises(CommandError, match="conac_load"):
+        run("bench_load", "--domains", "10")

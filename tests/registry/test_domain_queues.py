@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from registry.domains import names
-from registry.models import Domain, DomainStatus, UnitKind, UnitLevel
+from registry.models import Domain, DomainStatus, ReservedName, UnitKind, UnitLevel
 from review import services as review
 from review.models import CommonReason, Decision
 from tests import factories
@@ -132,6 +132,44 @@ def test_a_row_shows_what_the_reviewer_needs(client_for, office_user, unit, othe
     assert "海淀旧名称.政务（已删除）" in row
 
 
+def test_conflicts_come_first_and_the_variants_are_folded(client_for, office_user, unit, other_unit):
+    label = "北京示范志愿者协会"
+    pending = factories.make_domain(unit, label)
+    spellings = sorted(names.variants_of(label))
+    assert len(spellings) > 20  # the many generated variants the row used to list in full
+    taken = next(v for v in spellings if "願" in v and "會" in v)
+    registered = factories.make_domain(other_unit, taken, status=DomainStatus.ACTIVE)
+    in_review = factories.make_domain(other_unit, spellings[1], status=DomainStatus.PENDING_CONAC)
+    ReservedName.objects.create(label=spellings[2], suffix="", note="中心保留")
+    longer = factories.make_domain(other_unit, label + "网", status=DomainStatus.ACTIVE)
+
+    page = client_for(office_user).get(OFFICE_QUEUE).content.decode()
+    row = row_of(page, pending)
+    conflict_registered = f"冲突 {registered.full_name}（{other_unit.name}，注册成功）"
+    conflict_review = f"冲突 {in_review.full_name}（{other_unit.name}，待复审）"
+    conflict_reserved = f"冲突 {spellings[2]}（保留名称，所有后缀：中心保留）"
+    folded = f"共{len(spellings)}个变体"
+    for expected in (conflict_registered, conflict_review, conflict_reserved, longer.full_name, folded):
+        assert expected in row, expected
+    # Conflicts, then the alike names, then the folded list of every spelling.
+    assert row.index(conflict_reserved) < row.index(longer.full_name) < row.index(folded)
+    assert max(row.index(conflict_registered), row.index(conflict_review)) < row.index(longer.full_name)
+    # Folded without JavaScript: the variants sit inside a closed <details>, after its summary.
+    html_row = next(r for r in page.split("<tr")[1:] if str(pending.public_id) in r)
+    details = html_row[html_row.index("<details") :]
+    assert "<details open" not in html_row
+    assert details.index(f"<summary>{folded}</summary>") < details.index(spellings[-1])
+    # Fixed column widths: a long unit name is not squeezed to a character per line.
+    assert 'style="table-layout: fixed' in page and "<colgroup>" in page
+
+
+def test_a_name_without_conflicts_says_so_and_still_folds_its_variants(client_for, office_user, unit):
+    pending = factories.make_domain(unit, "海淀区示范图书馆")
+    row = row_of(client_for(office_user).get(OFFICE_QUEUE).content.decode(), pending)
+    assert "冲突" not in row and "无相似的在用名称" in row
+    assert f"共{len(names.variants_of('海淀区示范图书馆'))}个变体" in row
+
+
 def test_waiting_items_on_the_same_page_are_compared_with_each_other(client_for, office_user, unit, other_unit):
     first = factories.make_domain(unit, "海淀区教育")
     second = factories.make_domain(unit, "海淀区教育网站")
@@ -214,7 +252,7 @@ def test_batch_approve_of_ticked_rows(client_for, office_user, unit, other_unit,
     reviewer = client_for(office_user)
 
     ids = [str(d.public_id) for d in [*ticked, outsider]]
-    response = reviewer.post(DECIDE, {"ids": ids, "action": "approve", "opinion": ""}, follow=True)
+    response = reviewer.post(DECIDE, {"ids": ids, "action": "approve", "opinion": "", "confirmed": "1"}, follow=True)
     assert response.redirect_chain[-1][0] == OFFICE_QUEUE
     text = response.content.decode()
     assert "已审核通过 3 个域名" in text
@@ -234,7 +272,13 @@ def test_batch_approve_of_ticked_rows(client_for, office_user, unit, other_unit,
 def test_batch_reject_with_a_reason(client_for, office_user, unit, other_unit):
     ticked = [factories.make_domain(unit, "海淀退回一"), factories.make_domain(other_unit, "海淀退回二")]
     response = client_for(office_user).post(
-        DECIDE, {"ids": [str(d.public_id) for d in ticked], "action": "reject", "opinion": "名称与单位名称不符"}
+        DECIDE,
+        {
+            "ids": [str(d.public_id) for d in ticked],
+            "action": "reject",
+            "opinion": "名称与单位名称不符",
+            "confirmed": "1",
+        },
     )
     assert response.status_code == 302
     for domain in ticked:
@@ -246,8 +290,11 @@ def test_batch_reject_with_a_reason(client_for, office_user, unit, other_unit):
 def test_reject_without_a_reason_is_refused_at_the_field(client_for, office_user, unit, opinion):
     domains = [factories.make_domain(unit, "海淀测试局"), factories.make_domain(unit, "海淀另一个")]
     ids = [str(d.public_id) for d in domains]
-    response = client_for(office_user).post(DECIDE, {"ids": ids, "action": "reject", "opinion": opinion})
-    assert response.status_code == 200
+    response = client_for(office_user).post(
+        DECIDE, {"ids": ids, "action": "reject", "opinion": opinion, "confirmed": "1"}, follow=True
+    )
+    # PRG: the queue again as a GET, the ticks and the error kept.
+    assert response.redirect_chain[0][0].startswith(OFFICE_QUEUE + "?form=")
     assert response.context["form"].errors["opinion"] == ["审核不通过时必须填写审核意见（不通过原因）。"]
     text = response.content.decode()
     assert "审核不通过时必须填写审核意见（不通过原因）。" in text
@@ -261,8 +308,8 @@ def test_reject_without_a_reason_is_refused_at_the_field(client_for, office_user
 
 def test_deciding_without_ticking_anything_is_refused(client_for, office_user, unit):
     domain = factories.make_domain(unit, "海淀测试局")
-    response = client_for(office_user).post(DECIDE, {"action": "approve", "opinion": ""})
-    assert response.status_code == 200
+    response = client_for(office_user).post(DECIDE, {"action": "approve", "opinion": ""}, follow=True)
+    assert response.redirect_chain[0][0].startswith(OFFICE_QUEUE + "?form=")
     assert "请先勾选要审核的域名。" in response.content.decode()
     domain.refresh_from_db()
     assert domain.status == DomainStatus.PENDING_LOCAL
@@ -270,7 +317,9 @@ def test_deciding_without_ticking_anything_is_refused(client_for, office_user, u
 
 def test_conac_approves_from_its_queue(client_for, conac_user, unit):
     domain = factories.make_domain(unit, "海淀测试局", status=DomainStatus.PENDING_CONAC)
-    response = client_for(conac_user).post(DECIDE, {"ids": [str(domain.public_id)], "action": "approve"})
+    response = client_for(conac_user).post(
+        DECIDE, {"ids": [str(domain.public_id)], "action": "approve", "confirmed": "1"}
+    )
     assert response.status_code == 302 and response["Location"] == CONAC_QUEUE
     domain.refresh_from_db()
     assert domain.status == DomainStatus.AWAITING_PAYMENT
@@ -281,7 +330,9 @@ def test_an_item_decided_by_a_colleague_meanwhile_gets_a_clear_message(client_fo
     colleague = factories.make_staff("hd_colleague", "110108")
     review.approve(domain, actor=colleague)
     response = client_for(office_user).post(
-        DECIDE, {"ids": [str(domain.public_id)], "action": "reject", "opinion": "名称不规范"}, follow=True
+        DECIDE,
+        {"ids": [str(domain.public_id)], "action": "reject", "opinion": "名称不规范", "confirmed": "1"},
+        follow=True,
     )
     assert "海淀测试局.政务：该申请当前状态为“待复审”" in response.content.decode()
     domain.refresh_from_db()
@@ -355,7 +406,7 @@ def test_a_rejection_tells_the_unit_why_by_sms_and_email(
     reason = '名称与单位名称"海淀区测试局"不符 & 请使用<规范简称>'
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(office_user).post(
-            DECIDE, {"ids": [str(domain.public_id)], "action": "reject", "opinion": reason}
+            DECIDE, {"ids": [str(domain.public_id)], "action": "reject", "opinion": reason, "confirmed": "1"}
         )
     assert response.status_code == 302
 
@@ -380,13 +431,13 @@ def test_conac_approval_tells_the_unit_to_pay_its_office(
 
     domain = factories.make_domain(unit, "海淀测试局", years=3)
     with django_capture_on_commit_callbacks(execute=True):
-        client_for(office_user).post(DECIDE, {"ids": [str(domain.public_id)], "action": "approve"})
+        client_for(office_user).post(DECIDE, {"ids": [str(domain.public_id)], "action": "approve", "confirmed": "1"})
     # The office's approval is not yet news for the unit.
     assert not Notice.objects.filter(template__startswith="domain_").exists()
     assert not sms_outbox and not mailoutbox
 
     with django_capture_on_commit_callbacks(execute=True):
-        client_for(conac_user).post(DECIDE, {"ids": [str(domain.public_id)], "action": "approve"})
+        client_for(conac_user).post(DECIDE, {"ids": [str(domain.public_id)], "action": "approve", "confirmed": "1"})
     domain.refresh_from_db()
     assert domain.status == DomainStatus.AWAITING_PAYMENT
 
