@@ -21,3 +21,8 @@ class BadgesConfig(AppConfig):
         # The zone points a red page's domains at this system (where serve_host answers them).
         if redpages.hosted_domain_ids not in hooks.hosted_domain_ids:
             hooks.hosted_domain_ids.append(redpages.hosted_domain_ids)
+
+        # 首页的待办: applications to review and paper to confirm.
+        from . import todo
+
+        todo.register()

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from conac import confirmation, forms_state
 from conac.access import AUTHENTICATED, CONAC, OFFICE, PUBLIC, STAFF, UNIT, allow
 from conac.audit import history_of
 from conac.pdf import render_pdf
@@ -120,6 +121,20 @@ def application_new(request, family):
         else:
             messages.success(request, f"{application.get_kind_display()}已提交，等待{unit.office.name}审核。")
             return redirect(back)
+    if request.method == "POST":
+        url = reverse("badges:application-new", args=[family])
+        return forms_state.redirect_with_form(request, form, url, name=f"application-new:{family}")
+    form = (
+        forms_state.restore(
+            request,
+            ApplicationForm,
+            name=f"application-new:{family}",
+            kinds=kinds,
+            domains=services.live_domains_for(unit, kinds[0]),
+            initial={**_initial_contact(unit), "kind": kinds[0]},
+        )
+        or form
+    )
     return render(request, "badges/application_form.html", {"title": title, "form": form, "back": back})
 
 
@@ -152,6 +167,20 @@ def application_resubmit(request, public_id):
         else:
             messages.success(request, "申请已重新提交，等待同级编办审核。")
             return redirect(back)
+    if request.method == "POST":
+        url = reverse("badges:application-resubmit", args=[application.public_id])
+        return forms_state.redirect_with_form(request, form, url, name=f"application-resubmit:{application.pk}")
+    form = (
+        forms_state.restore(
+            request,
+            ApplicationForm,
+            name=f"application-resubmit:{application.pk}",
+            kinds=[ApplicationKind(application.kind)],
+            domains=services.live_domains_for(application.unit, application.kind),
+            initial=initial,
+        )
+        or form
+    )
     return render(
         request,
         "badges/application_form.html",
@@ -180,7 +209,7 @@ def application_detail(request, public_id):
             "history": history_of(application),
             "badge": Badge.objects.filter(application=application).first(),
             "can_paper": can_paper,
-            "paper_form": PaperForm(),
+            "paper_form": forms_state.restore(request, PaperForm, name=f"paper:{application.pk}") or PaperForm(),
             "can_download": _may_download(user, application),
         },
     )
@@ -226,6 +255,7 @@ def application_document(request, public_id, document):
 def review_queue(request, form=None):
     """网站开办及标识申请审核: the reviewer's tier, and (编办) the applications waiting for 资料确认."""
     user = request.user
+    form = form or forms_state.restore(request, DecisionForm, name="application-review")
     base = WebsiteApplication.objects.select_related("unit", "unit__region", "domain", "office")
     pending = review.queue_for(base, user).order_by("submitted_at", "id")
     page = Paginator(pending, PER_PAGE).get_page(request.GET.get("page"))
@@ -258,8 +288,16 @@ def review_decide(request):
     """审核通过 / 审核不通过 for the ticked applications, each its own decision."""
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        return review_queue(request, form=form)
+        return forms_state.redirect_with_form(request, form, reverse("badges:review-queue"), name="application-review")
     applications = WebsiteApplication.objects.visible_to(request.user).filter(public_id__in=form.cleaned_data["ids"])
+    if not confirmation.is_confirmed(request):
+        labels = [
+            f"{a.site_name}（{a.unit.name}）"
+            for a in applications.select_related("unit").order_by("submitted_at", "id")
+        ]
+        return confirmation.queue_question(
+            request, form, labels, measure="份", noun="申请", cancel_url=reverse("badges:review-queue")
+        )
     approve = form.cleaned_data["action"] == "approve"
     decided, refused = [], []
     for application in applications.order_by("submitted_at", "id"):
@@ -290,10 +328,25 @@ def paper_decide(request, public_id):
     form = PaperForm(request.POST)
     detail = reverse("badges:application-detail", args=[application.public_id])
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(detail)
+        return forms_state.redirect_with_form(request, form, detail, name=f"paper:{application.pk}")
+    if not confirmation.is_confirmed(request):
+        subject = f"{application.unit.name}的“{application.site_name}”"
+        if form.cleaned_data["action"] == "confirm":
+            return confirmation.ask(
+                request,
+                question=f"确认{subject}资料确认？",
+                details=["确认后系统发放网站标识，并通过短信和邮件告知单位。"],
+                cancel_url=detail,
+                button="资料确认",
+                danger=False,
+            )
+        return confirmation.ask(
+            request,
+            question=f"确认{subject}资料不符？",
+            details=[f"资料不符原因：{form.cleaned_data['reason']}", "申请将关闭，单位须重新提交网站开办申请。"],
+            cancel_url=detail,
+            button="资料不符",
+        )
     try:
         if form.cleaned_data["action"] == "confirm":
             badge = services.confirm_paper(application, actor=request.user)
@@ -355,6 +408,7 @@ def _badge_or_404(user, code):
 def badge_detail(request, code, form=None):
     """The badge as CONAC and offices see it: its state, the hang checks, the 办理记录, and (CONAC) 撤销."""
     badge = _badge_or_404(request.user, code)
+    form = form or forms_state.restore(request, RevokeForm, name=f"revoke:{badge.pk}")
     can_revoke = request.user.role == "conac" and badge.status != BadgeStatus.REVOKED
     return render(
         request,
@@ -366,7 +420,6 @@ def badge_detail(request, code, form=None):
             "can_revoke": can_revoke,
             "revoke_form": form or RevokeForm(),
         },
-        status=400 if form is not None else 200,
     )
 
 
@@ -376,13 +429,26 @@ def badge_revoke(request, code):
     """撤销: CONAC, with a reason; the script, image and certificate page show it at once."""
     badge = _badge_or_404(request.user, code)
     form = RevokeForm(request.POST)
+    detail = reverse("badges:badge-detail", args=[badge.code])
+    if form.is_valid() and not confirmation.is_confirmed(request) and badge.status != BadgeStatus.REVOKED:
+        return confirmation.ask(
+            request,
+            question=f"确认撤销{badge.unit.name}的网站标识 {badge.code}？",
+            details=[
+                f"网站：{badge.domain.full_name}",
+                f"撤销原因：{form.cleaned_data['reason']}",
+                "撤销后标识脚本和标识证书页立即显示已撤销，并通知单位和同级编办。",
+            ],
+            cancel_url=detail,
+            button="撤销",
+        )
+    if form.is_valid():
+        try:
+            changed = services.revoke_badge(badge, reason=form.cleaned_data["reason"], actor=request.user)
+        except services.ApplicationError as exc:
+            form.add_error(exc.field, str(exc))
     if not form.is_valid():
-        return badge_detail(request, code, form=form)
-    try:
-        changed = services.revoke_badge(badge, reason=form.cleaned_data["reason"], actor=request.user)
-    except services.ApplicationError as exc:
-        form.add_error(exc.field, str(exc))
-        return badge_detail(request, code, form=form)
+        return forms_state.redirect_with_form(request, form, detail, name=f"revoke:{badge.pk}")
     if changed:
         messages.success(request, f"网站标识 {badge.code} 已撤销，已通知单位和同级编办。")
     else:
@@ -423,6 +489,10 @@ def redpage_edit(request):
                 return redirect("badges:redpage-edit")
         except redpages.RedPageError as exc:
             form.add_error(exc.field, str(exc))
+    if request.method == "POST" and form.errors:
+        return forms_state.redirect_with_form(request, form, reverse("badges:redpage-edit"), name="redpage")
+    if request.method != "POST":
+        form = forms_state.restore(request, RedPageForm, name="redpage") or form
     published = page.pk is not None and page.is_published
     unpublished_changes = published and any(
         getattr(page, f"published_{name}") != value for name, value in redpages.published_values(page).items()

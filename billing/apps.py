@@ -14,3 +14,8 @@ class BillingConfig(AppConfig):
         hooks.domain_approved.append(services.create_registration_charge)
         hooks.domain_deleted.append(services.settle_charges_of_deleted_domain)
         hooks.unit_office_changed.append(services.move_unpaid_charges)
+
+        # 首页的待办: 待缴费, 汇款, 待认款 and the money per province.
+        from . import todo
+
+        todo.register()

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from conac.forms import DateField
 from registry.domains.forms import PublicIdsField
 
 YEAR_CHOICES = [(n, f"{n}年") for n in range(1, 11)]
@@ -76,11 +77,7 @@ class RemittanceForm(forms.Form):
     """登记汇款: 汇款金额*, 汇款日期*, 汇款凭证号*, 备注."""
 
     amount = _money_field("汇款金额")
-    remitted_on = forms.DateField(
-        label="汇款日期",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"required": "请填写汇款日期。", "invalid": "请输入有效的日期，例如 2025-09-30。"},
-    )
+    remitted_on = DateField(label="汇款日期", error_messages={"required": "请填写汇款日期。"})
     voucher_no = forms.CharField(
         label="汇款凭证号",
         max_length=64,
@@ -103,11 +100,7 @@ class RemittanceForm(forms.Form):
 class RefundForm(forms.Form):
     """退费: 退费日期*, 退费凭证号*, 退费金额* (the charge's amount)."""
 
-    refunded_on = forms.DateField(
-        label="退费日期",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"required": "请填写退费日期。", "invalid": "请输入有效的日期，例如 2025-09-30。"},
-    )
+    refunded_on = DateField(label="退费日期", error_messages={"required": "请填写退费日期。"})
     voucher_no = forms.CharField(
         label="退费凭证号",
         max_length=64,

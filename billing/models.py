@@ -20,6 +20,8 @@ from django.utils import timezone
 from conac import workflow
 from registry.organisations.models import JurisdictionQuerySet
 
+from .money import yuan_text
+
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
@@ -44,7 +46,7 @@ class FeeSchedule(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.suffix} {self.price_per_year} 元/年（{self.valid_from} 起）"
+        return f"{self.suffix} {yuan_text(self.price_per_year)}/年（{self.valid_from} 起）"
 
 
 class ChargeKind(models.TextChoices):
@@ -112,7 +114,7 @@ class FeeMarking(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="marking_amount_positive")]
 
     def __str__(self):
-        return f"{self.unit} 发票{self.invoice_no} {self.amount}元"
+        return f"{self.unit} 发票{self.invoice_no} {yuan_text(self.amount)}"
 
 
 class Charge(models.Model):
@@ -186,7 +188,7 @@ class Charge(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.domain} {self.years}年 {self.amount}元"
+        return f"{self.get_kind_display()} {self.domain} {self.years}年 {yuan_text(self.amount)}"
 
 
 class Refund(models.Model):
@@ -218,7 +220,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.unit} 退费凭证{self.voucher_no} {self.amount}元"
+        return f"{self.unit} 退费凭证{self.voucher_no} {yuan_text(self.amount)}"
 
 
 class RemittanceStatus(models.TextChoices):
@@ -276,7 +278,7 @@ class Remittance(models.Model):
         indexes = [models.Index(fields=["status", "registered_at"], name="remittance_status_idx")]
 
     def __str__(self):
-        return f"{self.office} 汇款{self.voucher_no} {self.amount}元"
+        return f"{self.office} 汇款{self.voucher_no} {yuan_text(self.amount)}"
 
 
 class OfficeAccount(models.Model):
@@ -294,7 +296,7 @@ class OfficeAccount(models.Model):
         constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="office_balance_not_negative")]
 
     def __str__(self):
-        return f"{self.office} 余额 {self.balance} 元"
+        return f"{self.office} 余额 {yuan_text(self.balance)}"
 
 
 class LedgerEntry(models.Model):
@@ -339,4 +341,4 @@ class LedgerEntry(models.Model):
         indexes = [models.Index(fields=["office", "id"], name="ledger_office_idx")]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.amount} 元"
+        return f"{self.get_kind_display()} {yuan_text(self.amount)}"

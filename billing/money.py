@@ -2,6 +2,8 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from conac import formats
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -14,4 +16,10 @@ def yuan(value):
 
 
 def fmt(value):
-    return f"{yuan(value):,.2f}"
+    """The figure alone, ``1,200.00``, for a column or cell that already says 元."""
+    return formats.amount_text(yuan(value))
+
+
+def yuan_text(value):
+    """``1,200.00 元``: money in every message, notice and PDF (the ``yuan`` template filter's twin)."""
+    return formats.yuan_text(yuan(value))

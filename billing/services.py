@@ -29,7 +29,7 @@ from .models import (
     RemittanceStatus,
     check_charge_transition,
 )
-from .money import ZERO, fmt, yuan
+from .money import ZERO, yuan, yuan_text
 
 MAX_YEARS_AHEAD = 10  # a registration may not reach beyond 10 years from today
 MAX_AMOUNT = yuan("100000000")  # far below what DecimalField(12, 2) and the balance can hold
@@ -239,7 +239,7 @@ def mark_fees_paid(unit, *, charge_ids, invoice_no, amount, actor, now=None):
             raise BillingError("待缴费信息已发生变化（可能已由他人收费或变更），请刷新后重新核对。")
         total = yuan(sum((c.amount for c in charges), ZERO))
         if amount != total:
-            raise BillingError(f"收费金额（{fmt(amount)}元）与应收金额（{fmt(total)}元）不符，请核对。")
+            raise BillingError(f"收费金额（{yuan_text(amount)}）与应收金额（{yuan_text(total)}）不符，请核对。")
         marking = FeeMarking.objects.create(
             office_id=actor.office_id, unit=unit, invoice_no=invoice_no, amount=total, marked_by=actor, marked_at=now
         )
@@ -456,7 +456,9 @@ def record_refund(charge, *, refunded_on, voucher_no, amount, actor, today=None,
         if charge.marked_at and refunded_on < timezone.localdate(charge.marked_at):
             raise BillingError(f"退费日期不能早于收费日期（{timezone.localdate(charge.marked_at):%Y-%m-%d}）。")
         if amount != charge.amount:
-            raise BillingError(f"退费金额（{fmt(amount)}元）须与消费金额（{fmt(charge.amount)}元）一致，请核对。")
+            raise BillingError(
+                f"退费金额（{yuan_text(amount)}）须与消费金额（{yuan_text(charge.amount)}）一致，请核对。"
+            )
         try:
             # The voucher's uniqueness per office is the database's to decide (two clerks, one voucher).
             refund = Refund.objects.create(

@@ -1,6 +1,7 @@
 """Billing pages: 待缴费域名 with 消费变更, 收费 with its 收费确认单, 汇款管理, 认款管理, 续费,
 and 对账报表. Each view parses, calls one service (billing.services) or report, renders."""
 
+import re
 import uuid
 
 from django.contrib import messages
@@ -10,13 +11,14 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_POST
 
-from conac import exports
+from conac import confirmation, exports, forms_state
 from conac.access import CONAC, OFFICE, STAFF, allow
 from conac.navigation import back_url
 from conac.pdf import render_pdf
+from registry import todo as registry_todo
 from registry.domains import queries as domain_queries
 from registry.domains.forms import DomainSearchForm
 from registry.models import Domain, Office, Unit, User
@@ -36,7 +38,7 @@ from .models import (
     Remittance,
     RemittanceStatus,
 )
-from .money import ZERO, fmt, yuan
+from .money import ZERO, yuan, yuan_text
 
 PER_PAGE = 20
 REPORT_LINES_PER_PAGE = 50
@@ -101,11 +103,22 @@ def charge_change(request, public_id):
         except services.BillingError as exc:
             form.add_error("years", str(exc))
         else:
-            done = f"“{charge.domain.full_name}”已变更为{charge.years}年，金额{fmt(charge.amount)}元。"
+            done = f"“{charge.domain.full_name}”已变更为{charge.years}年，金额{yuan_text(charge.amount)}。"
             if request.htmx:
                 return render(request, "billing/partials/charge_row.html", {"charge": charge, "changed": done})
             messages.success(request, done)
             return redirect("billing:unpaid-charges")
+    if request.method == "POST" and not request.htmx:
+        return forms_state.redirect_with_form(
+            request, form, reverse("billing:charge-change", args=[charge.public_id]), name=f"charge-change:{charge.pk}"
+        )
+    if request.method != "POST":
+        form = (
+            forms_state.restore(
+                request, ChangeYearsForm, name=f"charge-change:{charge.pk}", auto_id=f"id_%s_{charge.public_id.hex[:8]}"
+            )
+            or form
+        )
     template = "billing/partials/charge_change_row.html" if request.htmx else "billing/charge_change.html"
     return render(request, template, {"charge": charge, "form": form})
 
@@ -121,6 +134,22 @@ def unit_charges(request, public_id):
     )
     marking = None
     form = FeeMarkingForm(request.POST or None)
+    state_name = f"unit-charges:{unit.public_id}"
+    if request.method == "POST" and form.is_valid() and not confirmation.is_confirmed(request):
+        seen = form.cleaned_data["charges"]
+        return confirmation.ask(
+            request,
+            question=(
+                f"向{unit.name}（统一社会信用代码 {unit.credit_code}）确认收费 {yuan_text(form.cleaned_data['amount'])}"
+                f"（发票号码 {form.cleaned_data['invoice_no']}），共 {len(seen)} 笔？"
+            ),
+            details=[
+                f"{c.domain.full_name}：{c.get_kind_display()} {c.years}年 {yuan_text(c.amount)}"
+                for c in Charge.objects.filter(public_id__in=seen, unit=unit).select_related("domain").order_by("id")
+            ],
+            cancel_url=reverse("billing:unit-charges", args=[unit.public_id]),
+            button="确认收费",
+        )
     if request.method == "POST" and form.is_valid():
         seen = form.cleaned_data["charges"]
         pks = dict(Charge.objects.filter(public_id__in=seen).values_list("public_id", "pk"))
@@ -136,9 +165,21 @@ def unit_charges(request, public_id):
             )
         except services.BillingError as exc:
             _show_at_field(form, exc, {"收费金额": "amount", "发票号码": "invoice_no"})
+    if request.method == "POST" and not request.htmx:
+        # Without htmx the answer is a GET of the 收费 page: a reload re-sends nothing.
+        url = reverse("billing:unit-charges", args=[unit.public_id])
+        if marking is not None:
+            return redirect(f"{url}?marking={marking.public_id}")
+        return forms_state.redirect_with_form(request, form, url, name=state_name)
+    if request.method != "POST":
+        form = forms_state.restore(request, FeeMarkingForm, name=state_name) or form
+        if request.GET.get("marking"):
+            marking = FeeMarking.objects.filter(
+                unit=unit, office_id=request.user.office_id, public_id=_uuid_or_404(request.GET["marking"])
+            ).first()
     charges = list(services.payable_charges(unit, request.user.office))
     total = yuan(sum((c.amount for c in charges), ZERO))
-    if marking is not None or request.method != "POST":
+    if marking is not None or not form.is_bound:
         form = FeeMarkingForm(initial={"amount": total if charges else None})
     context = {
         "unit": unit,
@@ -205,13 +246,29 @@ def remittance_list(request):
         else:
             messages.success(
                 request,
-                f"已登记汇款 {fmt(remittance.amount)} 元（汇款凭证号 {remittance.voucher_no}），等待CONAC认款。",
+                f"已登记汇款 {yuan_text(remittance.amount)}（汇款凭证号 {remittance.voucher_no}），等待CONAC认款。",
             )
             return redirect("billing:remittance-list")
+    if request.method == "POST":
+        return forms_state.redirect_with_form(request, form, reverse("billing:remittance-list"), name="remittance")
+    form = forms_state.restore(request, RemittanceForm, name="remittance") or form
     remittances = Remittance.objects.filter(office=office).order_by("-registered_at", "-id")
+    # 首页's "汇款待认款" links here with ?status=pending: only those.
+    status = request.GET.get("status") if request.GET.get("status") in RemittanceStatus.values else ""
+    if status:
+        remittances = remittances.filter(status=status)
     page = Paginator(remittances, PER_PAGE).get_page(request.GET.get("page"))
     summary = reports.reconciliation(office).lines[0]
-    return render(request, "billing/remittance_list.html", {"form": form, "page": page, "summary": summary})
+    return render(
+        request,
+        "billing/remittance_list.html",
+        {
+            "form": form,
+            "page": page,
+            "summary": summary,
+            "status_label": RemittanceStatus(status).label if status else "",
+        },
+    )
 
 
 @allow(CONAC)
@@ -238,6 +295,10 @@ def remittance_confirm_list(request):
     for r in rows:
         r.unconsumed_total = unconsumed.get(r.office_id) or ZERO
         r.office_balance = balances.get(r.office_id) or ZERO
+    if tab == "pending":
+        marked = _marked_amounts(office_ids)
+        for r in rows:
+            r.confirm_question = _remittance_question(r, r.office_balance, marked.get(r.office_id, []))
     pending_count = (
         page.paginator.count if tab == "pending" else Remittance.objects.filter(status=RemittanceStatus.PENDING).count()
     )
@@ -248,25 +309,69 @@ def remittance_confirm_list(request):
     )
 
 
+def _marked_amounts(office_ids):
+    """Each office's 已收费 charge amounts in the order 认款 consumes them (one query)."""
+    marked = {}
+    rows = (
+        Charge.objects.filter(office_id__in=office_ids, status=C.MARKED)
+        .order_by("office_id", "marked_at", "id")
+        .values_list("office_id", "amount")
+    )
+    for office_id, amount in rows:
+        marked.setdefault(office_id, []).append(amount)
+    return marked
+
+
+def _remittance_question(remittance, balance, amounts):
+    """What 认款 will do, for the question asked first: services.confirm_remittance consumes the
+    已收费 charges strictly oldest first while the balance covers each (a preview; it decides)."""
+    available = balance + remittance.amount
+    count, total = 0, ZERO
+    for amount in amounts:
+        if amount > available:
+            break
+        available -= amount
+        count, total = count + 1, total + amount
+    question = f"认款 {yuan_text(remittance.amount)}，将按收费先后消费 {count} 笔"
+    if count:
+        question += f"（共 {yuan_text(total)}）"
+    question += f"？{remittance.office.name}，汇款凭证号 {remittance.voucher_no}"
+    if len(amounts) > count:
+        question += f"；余额不足的 {len(amounts) - count} 笔留待下次认款"
+    return question + f"；认款后余额 {yuan_text(available)}。"
+
+
 @allow(CONAC)
 @require_POST
 def remittance_confirm(request, public_id):
     """认款: the system credits the office and consumes its 已收费 charges, oldest first."""
     remittance = get_object_or_404(Remittance.objects.select_related("office"), public_id=_uuid_or_404(public_id))
+    if not confirmation.is_confirmed(request) and remittance.status == RemittanceStatus.PENDING:
+        balance = OfficeAccount.objects.filter(office_id=remittance.office_id).values_list("balance", flat=True).first()
+        question = _remittance_question(
+            remittance, balance or ZERO, _marked_amounts([remittance.office_id]).get(remittance.office_id, [])
+        )
+        return confirmation.ask(
+            request,
+            question=question.split("？", 1)[0] + "？",
+            details=[part for part in question.split("？", 1)[1].rstrip("。").split("；") if part],
+            cancel_url=reverse("billing:remittance-confirm-list"),
+            button="认款",
+        )
     try:
         summary = services.confirm_remittance(remittance, actor=request.user)
     except services.BillingError as exc:
         messages.error(request, str(exc))
     else:
         text = (
-            f"已认款：{remittance.office.name} 汇款 {fmt(remittance.amount)} 元（汇款凭证号 {remittance.voucher_no}）。"
-            f"消费 {summary['consumed_count']} 笔，共 {fmt(summary['consumed_total'])} 元"
+            f"已认款：{remittance.office.name} 汇款 {yuan_text(remittance.amount)}（汇款凭证号 {remittance.voucher_no}）。"
+            f"消费 {summary['consumed_count']} 笔，共 {yuan_text(summary['consumed_total'])}"
         )
         if summary["consumed_count"]:
             text += f"，生效日期 {summary['effective_on']:%Y-%m-%d}"
         text += (
-            f"；尚有已收费未消费 {summary['unpaid_count']} 笔，共 {fmt(summary['unpaid_total'])} 元；"
-            f"余额 {fmt(summary['balance'])} 元。"
+            f"；尚有已收费未消费 {summary['unpaid_count']} 笔，共 {yuan_text(summary['unpaid_total'])}；"
+            f"余额 {yuan_text(summary['balance'])}。"
         )
         messages.success(request, text)
     return redirect("billing:remittance-confirm-list")
@@ -276,10 +381,16 @@ def remittance_confirm(request, public_id):
 
 
 @allow(OFFICE)
-@require_POST
 def renew(request):
-    """续费: the ticked domains, 续费年限* → 提交续费申请 → renewal charges 待缴费."""
-    if "years" not in request.POST:
+    """续费: the ticked domains, 续费年限* → 提交续费申请 → renewal charges 待缴费.
+
+    A refused 提交续费申请 comes back here as a GET carrying the kept form (PRG)."""
+    if request.method != "POST":
+        form = forms_state.restore(request, RenewalForm, name="renew")
+        if form is None:
+            return redirect("registry:domain-search")
+        ids = ticked_ids(form.data)
+    elif "years" not in request.POST:
         # Arrived from 域名查询 with the ticked rows: show them and ask for the years.
         ids = _all_matching_ids(request) or ticked_ids(request.POST)
         if not ids:
@@ -298,7 +409,7 @@ def renew(request):
             else:
                 _report_renewals(request, created, skipped, unknown=len(ids) - len(pks))
                 return redirect("billing:unpaid-charges")
-        ids = form.cleaned_data.get("ids") or ticked_ids(request.POST)
+        return forms_state.redirect_with_form(request, form, reverse("billing:renew"), name="renew")
     renewable = (
         Domain.objects.filter(public_id__in=ids, office_id=request.user.office_id, status__in=services.RENEWABLE_STATES)
         .annotate(
@@ -382,11 +493,22 @@ def reconciliation(request):
     """对账报表: 编办 its own line; CONAC every office with money figures, and the totals."""
     office = request.user.office if request.user.role == User.Role.OFFICE else None
     report = reports.reconciliation(office)
+    # 首页's per-province chart links here: that province's office and every office under it.
+    province = request.GET.get("province", "")
+    province = registry_todo.province_name(province) if office is None and re.fullmatch(r"\d{2}", province) else ""
+    if province:
+        report = reports.within_province(report, request.GET["province"])
     page = Paginator(report.lines, REPORT_LINES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "billing/reconciliation.html",
-        {"report": report, "page": page, "figures": reports.FIGURES, "all_offices": office is None},
+        {
+            "report": report,
+            "page": page,
+            "figures": reports.FIGURES,
+            "all_offices": office is None,
+            "province": province,
+        },
     )
 
 
@@ -484,6 +606,17 @@ def charge_refund(request, public_id):
     """退费: 退费日期*, 退费凭证号*, 退费金额* → 确认退费; the charge becomes 已退费."""
     charge = _own_charge_or_404(request.user, public_id)
     form = RefundForm(request.POST or None, initial={"refunded_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid() and not confirmation.is_confirmed(request):
+        return confirmation.ask(
+            request,
+            question=(
+                f"确认退费 {yuan_text(form.cleaned_data['amount'])}给{charge.unit.name}"
+                f"（“{charge.domain.full_name}”，退费凭证号 {form.cleaned_data['voucher_no']}）？"
+            ),
+            details=[f"退费日期：{form.cleaned_data['refunded_on']:%Y-%m-%d}", "登记后该消费为已退费，不能撤回。"],
+            cancel_url=back_url(request, "billing:refund-list"),
+            button="确认退费",
+        )
     if request.method == "POST" and form.is_valid():
         try:
             refund = services.record_refund(
@@ -498,9 +631,16 @@ def charge_refund(request, public_id):
         else:
             messages.success(
                 request,
-                f"已退费：“{charge.domain.full_name}” {fmt(refund.amount)} 元（退费凭证号 {refund.voucher_no}）。",
+                f"已退费：“{charge.domain.full_name}” {yuan_text(refund.amount)}（退费凭证号 {refund.voucher_no}）。",
             )
             return redirect(back_url(request, "billing:refund-list"))
+    if request.method == "POST":
+        url = reverse("billing:charge-refund", args=[charge.public_id])
+        next_url = back_url(request, "billing:refund-list")
+        return forms_state.redirect_with_form(
+            request, form, f"{url}?{urlencode({'next': next_url})}", name=f"refund:{charge.pk}"
+        )
+    form = forms_state.restore(request, RefundForm, name=f"refund:{charge.pk}") or form
     charge.refresh_from_db(fields=["status"])
     refund = Refund.objects.filter(charge=charge).select_related("recorded_by").first()
     return render(

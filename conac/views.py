@@ -4,15 +4,16 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 
-from . import ratelimit, two_factor
+from . import forms_state, ratelimit, todo, two_factor
 from .access import AUTHENTICATED, PUBLIC, allow
 
 
 @allow(AUTHENTICATED)
 def home(request):
-    """首页: who is signed in, their office or unit, and their menus."""
-    return render(request, "home.html")
+    """首页: the role's to-do list, each item a count linking to exactly those rows (``conac.todo``)."""
+    return render(request, "home.html", {"todo": todo.home_page_for(request.user)})
 
 
 @allow(PUBLIC)
@@ -42,7 +43,19 @@ class LoginView(auth_views.LoginView):
         ratelimit.count(
             "login-failures", ratelimit.client_address(self.request), window=int(_cool_off().total_seconds())
         )
-        return super().form_invalid(form)
+        # PRG: the login page again as a GET (the password is never kept), with the error.
+        url = self.request.path
+        if self.request.GET.get(self.redirect_field_name):
+            url += "?" + urlencode({self.redirect_field_name: self.request.GET[self.redirect_field_name]})
+        return forms_state.redirect_with_form(self.request, form, url, name="login")
+
+    def get_form(self, form_class=None):
+        if self.request.method == "GET":
+            form_class = form_class or self.get_form_class()
+            kept = forms_state.restore(self.request, lambda data: form_class(self.request, data=data), name="login")
+            if kept is not None:
+                return kept
+        return super().get_form(form_class)
 
 
 def _cool_off():

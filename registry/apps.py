@@ -11,3 +11,8 @@ class RegistryConfig(AppConfig):
         from .domains import hooks
 
         hooks.domain_deleted.append(dns_services.domain_left_service)
+
+        # 首页的待办: the counts registry knows (conac.todo imports no app, apps register into it).
+        from . import todo
+
+        todo.register()

@@ -11,6 +11,13 @@ class CommonReasonAdmin(admin.ModelAdmin):
     list_editable = ["sort_order", "is_active"]
     search_fields = ["text"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # The list's editable cells have no <label>: name each by its column (WCAG 4.1.2).
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and db_field.name in self.list_editable:
+            formfield.widget.attrs["aria-label"] = str(db_field.verbose_name)
+        return formfield
+
 
 @admin.register(Decision)
 class DecisionAdmin(ReadOnlyAdmin):

@@ -8,11 +8,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from conac import ratelimit
+from conac import forms_state, ratelimit
 from conac.access import STAFF_OR_ADMIN, allow
 from conac.navigation import back_url
 
@@ -57,6 +58,10 @@ def two_factor(request):
             form.add_error(
                 "code", "验证码不正确：请确认已扫描本页的二维码、手机时间准确，然后输入应用当前显示的6位数字。"
             )
+    if request.method == "POST":
+        # PRG: the same page as a GET (same QR code: the unconfirmed device stays), with the error.
+        return forms_state.redirect_with_form(request, form, _same_page(request), name="two-factor-enrol")
+    form = forms_state.restore(request, CodeForm, name="two-factor-enrol") or form
     # segno draws the otpauth URI as path data only; nothing the user typed reaches the markup.
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=5, light="#fff", title="双重验证二维码")
     qr_svg = mark_safe(qr_svg)  # noqa: S308  # nosec B308 B703
@@ -104,6 +109,9 @@ def verify(request):
             if failures >= limit:
                 return _locked(request, ratelimit.wait_seconds(FAILURES, user.pk, limit=limit) or window)
             form.add_error("code", f"验证码错误，请重新输入（还可尝试{limit - failures}次）。")
+    if request.method == "POST":
+        return forms_state.redirect_with_form(request, form, _same_page(request), name="two-factor-verify")
+    form = forms_state.restore(request, CodeForm, name="two-factor-verify", recovery_allowed=True) or form
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": next_url})
 
 
@@ -118,6 +126,16 @@ def recovery_codes(request):
         messages.error(request, str(error))
         return redirect("two-factor")
     return _show_recovery_codes(request, codes, back_url(request, "two-factor"), bound=False)
+
+
+def _same_page(request):
+    """This page's URL with its ``next`` and ``rebind`` (from the query or the form), for the PRG redirect."""
+    query = {}
+    for key in ("next", "rebind"):
+        value = request.POST.get(key, request.GET.get(key))
+        if value is not None:
+            query[key] = value
+    return f"{request.path}?{urlencode(query)}" if query else request.path
 
 
 def _signed_in_with(request, device):

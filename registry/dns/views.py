@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from conac import confirmation, forms_state
 from conac.access import CONAC, UNIT, allow
 from registry.models import Domain, DomainStatus
 from review import services as review
@@ -74,6 +75,9 @@ def dns_records(request, public_id):
             if change.host == "@" and change.rtype != "NS":
                 return redirect(_records_url(domain, prompt=change.public_id))
             return redirect(_records_url(domain, done=1))
+    if request.method == "POST":
+        return forms_state.redirect_with_form(request, form, _records_url(domain), name=f"dns-add:{domain.pk}")
+    form = forms_state.restore(request, RecordForm, name=f"dns-add:{domain.pk}") or form
     prompt = None
     if request.GET.get("prompt"):
         prompt = DnsChange.objects.filter(
@@ -128,6 +132,13 @@ def dns_record_modify(request, public_id, record_id):
         change = _submit(form, lambda: services.request_modify(record, actor=request.user, **form.record))
         if change is not None:
             return redirect(_records_url(domain, done=1))
+    if request.method == "POST":
+        url = reverse("registry:dns-record-modify", args=[domain.public_id, record.public_id])
+        return forms_state.redirect_with_form(request, form, url, name=f"dns-modify:{record.pk}")
+    form = (
+        forms_state.restore(request, RecordForm, name=f"dns-modify:{record.pk}", initial=RecordForm.initial_for(record))
+        or form
+    )
     return render(request, "registry/dns_modify.html", {"domain": domain, "record": record, "form": form})
 
 
@@ -151,6 +162,7 @@ def dns_record_delete(request, public_id, record_id):
 @allow(CONAC)
 def dns_review(request, form=None):
     """网上名称管理——解析审核: pending changes with the old and the new value."""
+    form = form or forms_state.restore(request, ChangeDecisionForm, name="dns-review")
     page = Paginator(queries.review_queue(), PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -172,8 +184,16 @@ def dns_review_decide(request):
     """审核通过 / 审核不通过 for the ticked changes, each its own decision."""
     form = ChangeDecisionForm(request.POST)
     if not form.is_valid():
-        return dns_review(request, form=form)
+        return forms_state.redirect_with_form(request, form, reverse("registry:dns-review"), name="dns-review")
     changes = DnsChange.objects.visible_to(request.user).filter(public_id__in=form.cleaned_data["ids"])
+    if not confirmation.is_confirmed(request):
+        labels = [
+            f"{c.domain.full_name} {c.host_display} {c.get_rtype_display()}"
+            for c in changes.select_related("domain").order_by("submitted_at", "id")
+        ]
+        return confirmation.queue_question(
+            request, form, labels, measure="条", noun="解析申请", cancel_url=reverse("registry:dns-review")
+        )
     decided, refused = [], []
     approve = form.cleaned_data["action"] == "approve"
     for change in changes.select_related("domain").order_by("submitted_at", "id"):

@@ -1,9 +1,12 @@
 """Forms of the domain pages: 域名申请, 审核, 域名查询, 删除域名."""
 
+import re
 import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
+
+from conac.forms import DateField
 
 from . import names
 from .models import DomainStatus
@@ -18,7 +21,7 @@ class DomainApplicationForm(forms.Form):
     label = forms.CharField(
         label="域名",
         max_length=100,
-        help_text="填写中文名称，不含后缀，例如“北京市海淀区教育委员会”；不超过31个字符",
+        help_text="填写中文名称，不含后缀，例如“北京市海淀区教育委员会”；须包含至少一个汉字，可搭配字母、数字和连字符；不超过31个字符",
         error_messages={"required": "请填写域名。"},
     )
     suffix = forms.ChoiceField(label="域名后缀", error_messages={"required": "请选择域名后缀。"})
@@ -88,18 +91,17 @@ class DomainSearchForm(forms.Form):
     domain = forms.CharField(label="域名", required=False, max_length=100)
     unit_name = forms.CharField(label="单位名称", required=False, max_length=100)
     status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部")] + list(DomainStatus.choices))
-    expires_from = forms.DateField(
-        label="到期时间 (起)",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "请输入有效的日期，例如 2026-12-31。"},
-    )
-    expires_to = forms.DateField(
-        label="到期时间 (止)",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "请输入有效的日期，例如 2026-12-31。"},
-    )
+    expires_from = DateField(label="到期时间 (起)", required=False, help_text="")
+    expires_to = DateField(label="到期时间 (止)", required=False, help_text="")
+
+    # 首页 (CONAC) links each province's bar here: its provincial office and every office under
+    # it (the first two digits of the office code; "00" is 中央编办). Carried as a hidden field.
+    province = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_province(self):
+        # Only ever followed from a link: anything but two digits is ignored, not an error to show.
+        code = self.cleaned_data.get("province") or ""
+        return code if re.fullmatch(r"\d{2}", code) else ""
 
     def clean(self):
         data = super().clean()
@@ -107,6 +109,13 @@ class DomainSearchForm(forms.Form):
         if start and end and start > end:
             self.add_error("expires_to", "到期时间 (止) 不能早于到期时间 (起)。")
         return data
+
+    def province_name(self):
+        """The province the list is limited to, for the page to say so (one query, only when set)."""
+        from registry.todo import province_name
+
+        code = self.cleaned_data.get("province") if self.is_bound and self.is_valid() else ""
+        return (province_name(code) or code) if code else ""
 
 
 class DeleteDomainsForm(forms.Form):

@@ -13,7 +13,7 @@ users who copy a name from a DNS tool are not turned away.
 import itertools
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import idna
@@ -114,6 +114,32 @@ def _describe(chars):
     return "、".join(shown)
 
 
+# The CDNC/CNNIC practice for Chinese-script IDNs (the language tables of
+# RFC 3743/4713 used by .中国/.中國 and followed by .政务/.公益): a label must hold
+# at least one Chinese character; letters, digits and hyphens may accompany them.
+# "Chinese character" here is the CJK Unified Ideographs block and its
+# extensions A–I. 〇 (U+3007, in CJK Symbols and Punctuation, category Nl) is
+# allowed like a digit but does not count on its own: "〇-1" is no Chinese name.
+CHINESE_CHARACTER_RANGES = (
+    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
+    (0x3400, 0x4DBF),  # Extension A
+    (0x20000, 0x2A6DF),  # Extension B
+    (0x2A700, 0x2B73F),  # Extension C
+    (0x2B740, 0x2B81F),  # Extension D
+    (0x2B820, 0x2CEAF),  # Extension E
+    (0x2CEB0, 0x2EBEF),  # Extension F
+    (0x2EBF0, 0x2EE5F),  # Extension I
+    (0x30000, 0x3134F),  # Extension G
+    (0x31350, 0x323AF),  # Extension H
+)
+NO_CHINESE_MESSAGE = "域名须包含至少一个汉字，可搭配字母、数字和连字符。"
+
+
+def is_chinese_character(char):
+    code = ord(char)
+    return any(low <= code <= high for low, high in CHINESE_CHARACTER_RANGES)
+
+
 def _bad_characters(chars):
     return ValidationError(
         f"域名不能包含{_describe(chars)}；只能使用汉字、英文字母、数字和连字符“-”",
@@ -200,7 +226,8 @@ def validate_label(raw, *, suffix):
     unknown suffix or one that differs from the suffix typed into the name; an
     empty name; a dot (only one level can be registered); spaces, ``_``,
     ``、``, punctuation, symbols or emoji; a leading or trailing hyphen;
-    ``--`` in positions 3–4; more than 31 characters; an A-label longer than
+    ``--`` in positions 3–4; no Chinese character at all (``abc``); more
+    than 31 characters; an A-label longer than
     63 octets; anything else IDNA 2008 refuses.
     """
     suffixes = configured_suffixes()
@@ -231,6 +258,8 @@ def validate_label(raw, *, suffix):
         raise ValidationError("域名不能以连字符“-”开头或结尾", code="hyphen")
     if label[2:4] == "--":
         raise ValidationError("域名的第3、4位不能同时为连字符“--”", code="hyphen34")
+    if not any(is_chinese_character(char) for char in label):
+        raise ValidationError(NO_CHINESE_MESSAGE, code="no_chinese")
     if len(label) > MAX_LABEL_CHARS:
         raise ValidationError(
             f"域名不能超过{MAX_LABEL_CHARS}个字符，当前为{len(label)}个字符",
@@ -298,8 +327,14 @@ def variants_of(label):
 
     Uses opencc's phrase-aware ``s2t``/``t2s`` conversions, then every
     combination of the one-to-many character table (发 → 發, 髮), capped at
-    ``MAX_VARIANTS`` names so a long name stays cheap to look up.
+    ``MAX_VARIANTS`` names so a long name stays cheap to look up. Computed once
+    per label and process (the review queues show the same labels again and again).
     """
+    return set(_variants(label))
+
+
+@lru_cache(maxsize=20_000)
+def _variants(label):
     to_traditional, to_simplified = _converters()
     found = dict.fromkeys([to_traditional.convert(label), to_simplified.convert(label)])
     found.pop(label, None)
@@ -309,4 +344,4 @@ def variants_of(label):
         candidate = "".join(combination)
         if candidate != label:
             found[candidate] = None
-    return set(found)
+    return frozenset(found)

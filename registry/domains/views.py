@@ -12,13 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from conac import exports
+from conac import confirmation, exports, forms_state
 from conac.access import AUTHENTICATED, CONAC, OFFICE, STAFF, UNIT, allow
 from conac.audit import history_of
 from conac.navigation import back_url
+from conac.pagination import BoundedPaginator
 from review import services as review
 from review.models import CommonReason, Tier
 
+from . import progress
 from . import queries as domain_queries
 from . import services as domain_services
 from .forms import DeleteDomainsForm, DomainApplicationForm, DomainSearchForm, ReviewDecisionForm
@@ -57,6 +59,9 @@ def domain_apply(request):
         else:
             messages.success(request, f"域名“{domain.full_name}”已提交，等待{unit.office.name}审核。")
             return redirect("registry:domain-apply")
+    if request.method == "POST":
+        return forms_state.redirect_with_form(request, form, reverse("registry:domain-apply"), name="domain-apply")
+    form = forms_state.restore(request, DomainApplicationForm, name="domain-apply", unit=unit) or form
     applications = Domain.objects.filter(unit=unit).exclude(status=DomainStatus.DELETED).order_by("-submitted_at")
     return render(
         request, "registry/domain_apply.html", {"form": form, "applications": applications[:200], "unit": unit}
@@ -88,6 +93,20 @@ def domain_resubmit(request, public_id):
         else:
             messages.success(request, f"域名“{domain.full_name}”已重新提交，等待同级编办审核。")
             return redirect("registry:domain-apply")
+    if request.method == "POST":
+        url = reverse("registry:domain-resubmit", args=[domain.public_id])
+        return forms_state.redirect_with_form(request, form, url, name=f"domain-resubmit:{domain.pk}")
+    form = (
+        forms_state.restore(
+            request,
+            DomainApplicationForm,
+            name=f"domain-resubmit:{domain.pk}",
+            unit=domain.unit,
+            exclude_pk=domain.pk,
+            initial=initial,
+        )
+        or form
+    )
     return render(
         request,
         "registry/domain_resubmit.html",
@@ -97,10 +116,46 @@ def domain_resubmit(request, public_id):
 
 @allow(UNIT)
 def my_domains(request):
-    """网上名称管理——域名业务管理——我的域名."""
-    domains = Domain.objects.filter(unit=request.user.unit).order_by("-id")
+    """网上名称管理——域名业务管理——我的域名: each domain's state, its next step in words, its actions.
+
+    ``?status=`` (one state) and ``?expiring=30`` narrow the list: 首页's counts link here.
+    A fixed number of queries whatever the number of domains.
+    """
+    unit = request.user.unit
+    today = timezone.localdate()
+    summary = progress.unit_summary(unit, today)
+    domains = Domain.objects.filter(unit=unit)
+    status = request.GET.get("status", "")
+    if status in DomainStatus.values:
+        domains = domains.filter(status=status)
+    else:
+        status = ""
+    expiring = request.GET.get("expiring") == str(progress.EXPIRING_DAYS)
+    if expiring:
+        domains = domains.filter(progress.expiring_q(today)).order_by("expires_on", "id")
+    else:
+        domains = domains.order_by("-id")
     page = Paginator(domains, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "registry/my_domains.html", {"page": page})
+    rows = list(page.object_list)
+    office_name = unit.office.name
+    until = progress.expiring_until(today)
+    for domain in rows:
+        domain.next_step = progress.next_step(domain.status, office_name)
+        domain.expiring = domain.status == DomainStatus.ACTIVE and domain.expires_on and domain.expires_on <= until
+        if domain.expiring:
+            domain.next_step = f"{domain.expires_on:%Y-%m-%d} 到期，请向{office_name}申请续费"
+    return render(
+        request,
+        "registry/my_domains.html",
+        {
+            "page": page,
+            "rows": rows,
+            "summary": summary,
+            "status": status,
+            "expiring": expiring,
+            "expiring_days": progress.EXPIRING_DAYS,
+        },
+    )
 
 
 @allow(AUTHENTICATED)
@@ -120,19 +175,19 @@ def domain_detail(request, public_id):
 @allow(OFFICE)
 def office_queue(request):
     """网上名称管理——待审核域名: the office's own units' applications."""
-    return _queue(request, title="待审核域名", flag_overdue=True)
+    return _queue(request, title="待审核域名", flag_overdue=True, form=_kept_decision(request))
 
 
 @allow(CONAC)
 def conac_queue(request):
     """网上名称管理——待复审域名: every application the offices passed."""
-    return _queue(request, title="待复审域名", flag_overdue=False)
+    return _queue(request, title="待复审域名", flag_overdue=False, form=_kept_decision(request))
 
 
 def _queue(request, *, title, flag_overdue, form=None):
     pending = review.queue_for(Domain.objects.all(), request.user)
     pending = pending.select_related("unit", "unit__region", "office").order_by("submitted_at", "id")
-    page = Paginator(pending, PER_PAGE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(pending, PER_PAGE).get_page(request.GET.get("page"))
     rows = domain_queries.queue_rows(page.object_list, flag_overdue=flag_overdue)
     return render(
         request,
@@ -158,10 +213,16 @@ def review_decide(request):
     tier = review.tier_of(request.user)
     queue_url = reverse("registry:domain-office-queue" if tier == Tier.OFFICE else "registry:domain-conac-queue")
     form = ReviewDecisionForm(request.POST)
+    back = f"{queue_url}?page={request.POST['page']}" if request.POST.get("page", "").isdigit() else queue_url
     if not form.is_valid():
-        title = "待审核域名" if tier == Tier.OFFICE else "待复审域名"
-        return _queue(request, title=title, flag_overdue=tier == Tier.OFFICE, form=form)
+        # PRG: the queue again (a GET) with the ticks and the 审核意见 as typed, and the error.
+        return forms_state.redirect_with_form(request, form, back, name="domain-review")
     domains = Domain.objects.visible_to(request.user).filter(public_id__in=form.cleaned_data["ids"])
+    if not confirmation.is_confirmed(request):
+        names = list(domains.order_by("submitted_at", "id").values_list("label", "suffix"))
+        return confirmation.queue_question(
+            request, form, [f"{label}{suffix}" for label, suffix in names], measure="个", noun="域名", cancel_url=back
+        )
     decided, refused = [], []
     for domain in domains.order_by("submitted_at", "id"):
         try:
@@ -185,6 +246,11 @@ def review_decide(request):
     return redirect(queue_url)
 
 
+def _kept_decision(request):
+    """A refused 审核通过 / 审核不通过, kept for the queue's GET (PRG), or None."""
+    return forms_state.restore(request, ReviewDecisionForm, name="domain-review")
+
+
 # --- 域名查询 --------------------------------------------------------------------------
 
 
@@ -195,10 +261,11 @@ def domain_search(request):
     domains = Domain.objects.none()
     searched = form.is_bound and form.is_valid()
     if searched:
-        domains = domain_queries.search(Domain.objects.visible_to(request.user), form.cleaned_data)
+        domains = domain_queries.search(domain_queries.visible_domains(request.user), form.cleaned_data)
     elif not form.is_bound:
-        domains = Domain.objects.visible_to(request.user).order_by("-id")
-    page = Paginator(domains.select_related("unit", "office"), PER_PAGE).get_page(request.GET.get("page"))
+        domains = domain_queries.visible_domains(request.user).order_by("-id")
+    # Counted up to a bound, then estimated (“约 N 条”): no scan of a million rows per page view.
+    page = BoundedPaginator(domains.select_related("unit", "office"), PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "registry/domain_search.html",
@@ -220,7 +287,7 @@ def domain_export(request):
     if not form.is_valid():
         messages.error(request, "查询条件有误，请修改后再导出。")
         return redirect(search_url)
-    domains = domain_queries.search(Domain.objects.visible_to(request.user), form.cleaned_data)
+    domains = domain_queries.search(domain_queries.visible_domains(request.user), form.cleaned_data)
     count = domains.count()
     if count <= PER_PAGE:
         filename = f"域名查询-{timezone.localdate():%Y%m%d}.xlsx"
@@ -241,13 +308,34 @@ def domain_delete(request):
     """删除域名 for the ticked rows, with a reason; the domains stay in history."""
     form = DeleteDomainsForm(request.POST)
     back = back_url(request, "registry:domain-search")
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+    valid = form.is_valid()
+    if "ids" in form.errors:
+        # Nothing ticked (“请先勾选要删除的域名。”), as 续费 says it: back to 域名查询.
+        for error in form.errors["ids"]:
+            messages.error(request, error)
         return redirect(back)
+    ticked = Domain.objects.visible_to(request.user).filter(public_id__in=form.cleaned_data["ids"])
+    if not valid or not confirmation.is_confirmed(request):
+        # The step asks for the 删除原因 too; a confirmation without one is asked again, with the error.
+        shown = (
+            form
+            if confirmation.is_confirmed(request)
+            else DeleteDomainsForm(initial={"reason": form.data.get("reason", "")})
+        )
+        question, details = confirmation.batch_question(
+            "删除", [d.full_name for d in ticked.order_by("id")], measure="个", noun="域名"
+        )
+        return confirmation.ask(
+            request,
+            question=question,
+            details=[*details, "删除后域名为已删除，保留办理记录，不能恢复。"],
+            cancel_url=back,
+            button="删除域名",
+            extra_fields=shown,
+            action=reverse("registry:domain-delete"),
+        )
     deleted, refused = [], []
-    for domain in Domain.objects.visible_to(request.user).filter(public_id__in=form.cleaned_data["ids"]):
+    for domain in ticked:
         try:
             domain_services.delete_domain(domain, reason=form.cleaned_data["reason"], actor=request.user)
             deleted.append(domain.full_name)

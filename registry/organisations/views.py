@@ -10,12 +10,12 @@ from django.contrib.auth import update_session_auth_hash
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from conac import ratelimit
+from conac import confirmation, forms_state, ratelimit
 from conac.access import AUTHENTICATED, OFFICE, PUBLIC, allow
 from conac.audit import history_of
 
@@ -48,8 +48,16 @@ def register(request):
         )
         if wait:
             return _too_many_registrations(request, wait)
-    form = RegistrationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        form = forms_state.restore(request, RegistrationForm, name="register") or RegistrationForm()
+        typed, state = forms_state.kept_data(request, name="register-code")
+        if state is not None:
+            # 获取验证码 without JavaScript: the page again as it was typed, with the code's status.
+            form = RegistrationForm(initial=_as_typed(typed))
+            return render(request, "registry/register.html", _registration_context(form, **state["extra"]))
+        return render(request, "registry/register.html", _registration_context(form))
+    form = RegistrationForm(request.POST)
+    if form.is_valid():
         try:
             unit = services.register_with_mobile_code(
                 username=form.cleaned_data["username"],
@@ -71,7 +79,7 @@ def register(request):
             return redirect("registry:register-done")
     elif form.clashing_unit is not None:
         services.report_credit_code_claim(form.clashing_unit, claimant=form.claimant())
-    return render(request, "registry/register.html", _registration_context(form))
+    return forms_state.redirect_with_form(request, form, reverse("registry:register"), name="register")
 
 
 @allow(PUBLIC)
@@ -96,8 +104,21 @@ def register_code(request):
     if request.htmx:
         # htmx swaps 2xx answers only: a refusal is said in the status line, with a 200.
         return render(request, "registry/partials/mobile_code_status.html", _registration_context(None, **context))
-    typed = RegistrationForm(initial=_as_typed(request.POST))
-    return render(request, "registry/register.html", _registration_context(typed, **context), status=status)
+    if status == 429:
+        # Held off (per number or address): the page says so with a 429, like every public form
+        # refused for its rate; sending it again is refused the same way and changes nothing.
+        typed = RegistrationForm(initial=_as_typed(request.POST))
+        return render(request, "registry/register.html", _registration_context(typed, **context), status=status)
+    # Without JavaScript the whole form came: back to 新用户注册 (a GET) as typed, with the status.
+    sent = context["code_sent"]
+    shown = {
+        "code_error": context["code_error"],
+        "code_sent": {"mobile_display": sent.mobile_display, "delivered": sent.delivered} if sent else None,
+    }
+    key = forms_state.remember(
+        request, name="register-code", data=request.POST, secret={"password", "password_confirm"}, extra=shown
+    )
+    return redirect(forms_state.with_key(reverse("registry:register"), key))
 
 
 def _as_typed(data):
@@ -146,15 +167,25 @@ def confirm_email(request, token):
     context = {"token": token, "confirmed": None, "error": "", "expired": False, "resent": None}
     status = 200
     if request.method == "POST":
+        outcome = {}
         try:
             if request.POST.get("action") == "resend":
-                context["resent"] = services.resend_email_confirmation(token, site_url=request.build_absolute_uri("/"))
+                outcome["resent"] = services.resend_email_confirmation(token, site_url=request.build_absolute_uri("/"))
             else:
-                context["confirmed"] = services.confirm_contact_email(token)
+                unit = services.confirm_contact_email(token)
+                outcome["confirmed"] = {"name": unit.name, "contact_email": unit.contact_email}
         except services.EmailLinkExpired as exc:
-            context.update(error=str(exc), expired=True)
+            outcome.update(error=str(exc), expired=True)
         except services.EmailLinkError as exc:
-            context["error"], status = str(exc), 400
+            outcome.update(error=str(exc), status=400)
+        # The outcome is shown by a GET: a reload sends nothing again.
+        key = forms_state.remember(request, name=f"confirm-email:{token}", data=QueryDict(), extra=outcome)
+        return redirect(forms_state.with_key(reverse("registry:confirm-email", args=[token]), key))
+    _, state = forms_state.kept_data(request, name=f"confirm-email:{token}")
+    if state is not None:
+        outcome = state["extra"]
+        status = outcome.pop("status", 200)
+        context.update(outcome)
     elif not verification.is_genuine_email_token(token):
         context["error"], status = "链接无效，请检查是否完整复制了邮件中的链接。", 400
     return render(request, "registry/register_confirm_email.html", context, status=status)
@@ -193,6 +224,14 @@ def change_password(request):
         update_session_auth_hash(request, user)
         messages.success(request, "密码已修改。")
         return redirect("home")
+    if request.method == "POST":
+        return forms_state.redirect_with_form(
+            request, form, reverse("registry:change-password"), name="change-password"
+        )
+    form = (
+        forms_state.restore(request, lambda data: ChangeOwnPasswordForm(request.user, data), name="change-password")
+        or form
+    )
     return render(request, "registry/change_password.html", {"form": form})
 
 
@@ -235,6 +274,14 @@ def unit_detail(request, public_id):
             raise Http404
         if request.POST.get("action") == "reset":
             reset_form = ResetPasswordForm(request.POST)
+            if reset_form.is_valid() and not confirmation.is_confirmed(request):
+                return confirmation.ask(
+                    request,
+                    question=f"重置{unit.name}（统一社会信用代码 {unit.credit_code}）的密码？",
+                    details=[f"用户名：{unit.account.username}", "重置后该单位须用新密码登录，并通知该单位联系人。"],
+                    cancel_url=_detail_url(request, unit),
+                    button="重置密码",
+                )
             if reset_form.is_valid():
                 try:
                     services.reset_unit_password(
@@ -268,6 +315,13 @@ def unit_detail(request, public_id):
                         "单位信息已修改，密码已重置。" if form.cleaned_data.get("new_password") else "单位信息已修改。",
                     )
                     return _back_to_detail(request, unit)
+        if not request.htmx:
+            # Refused: back to the panel's page (a GET), the form as typed with its errors.
+            refused = reset_form if reset_form is not None else form
+            return forms_state.redirect_with_form(
+                request, refused, _detail_url(request, unit), name=f"unit-detail:{unit.public_id}",
+                extra={"action": "reset" if reset_form is not None else "update"},
+            )  # fmt: skip
     context = _detail_context(request, unit, form=form, reset_form=reset_form)
     return render(request, _detail_template(request), context)
 
@@ -288,6 +342,12 @@ def _is_editable(user, unit):
 
 def _detail_context(request, unit, form=None, reset_form=None):
     editable = _is_editable(request.user, unit)
+    if form is None and reset_form is None and editable:
+        state = forms_state.pop_state(request, name=f"unit-detail:{unit.public_id}")
+        if state is not None and state["extra"].get("action") == "reset":
+            reset_form = forms_state.bind(ResetPasswordForm, state)
+        elif state is not None:
+            form = forms_state.bind(UnitDetailForm, state, instance=unit)
     return {
         "unit": unit,
         "editable": editable,
@@ -304,7 +364,10 @@ def _detail_template(request):
 
 
 def _back_to_detail(request, unit):
-    url = reverse("registry:unit-detail", args=[unit.public_id])
+    return redirect(_detail_url(request, unit))
+
+
+def _detail_url(request, unit):
     if request.htmx:
-        return redirect(url)
-    return redirect(f"{reverse('registry:unit-list')}?unit={unit.public_id}")
+        return reverse("registry:unit-detail", args=[unit.public_id])
+    return f"{reverse('registry:unit-list')}?unit={unit.public_id}"

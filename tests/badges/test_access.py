@@ -64,8 +64,8 @@ EXPECTED = {
     # The other unit has no live .政务 name: 点击申请 sends it back to say so.
     "application-new": ("get", [200, 302, 403, 403, 403, 403, "login"]),
     "review-queue": ("get", [403, 403, 200, 200, 200, 200, "login"]),
-    # An empty decision: the form's errors on the queue page for staff.
-    "review-decide": ("post", [403, 403, 200, 200, 200, 200, "login"]),
+    # An empty decision: back to the queue page (PRG) with the form's errors, for staff.
+    "review-decide": ("post", [403, 403, 302, 302, 302, 302, "login"]),
     "application-detail": ("get", [200, 404, 200, 200, 404, 200, "login"]),
     "application-resubmit": ("get", [200, 404, 403, 403, 403, 403, "login"]),
     # An empty paper decision: back to the detail page with the form's errors where it is visible.
@@ -74,9 +74,9 @@ EXPECTED = {
     "application-document": ("get", [200, 404, 200, 404, 404, 404, "login"]),
     "badge-manage": ("get", [200, 200, 403, 403, 403, 403, "login"]),
     "badge-certificate": ("get", [200, 404, 200, 200, 404, 200, "login"]),
-    # The staff badge page (its checks, and CONAC's 撤销); an empty 撤销 is a 400 with the form's error.
+    # The staff badge page (its checks, and CONAC's 撤销); an empty 撤销 goes back to it (PRG) with the error.
     "badge-detail": ("get", [403, 403, 200, 200, 404, 200, "login"]),
-    "badge-revoke": ("post", [403, 403, 403, 403, 403, 400, "login"]),
+    "badge-revoke": ("post", [403, 403, 403, 403, 403, 302, "login"]),
     # 网络红页: every unit edits its own; nothing is published in this scene, so the public page is 404.
     "redpage-edit": ("get", [200, 200, 403, 403, 403, 403, "login"]),
     "redpage-public": ("get", [404, 404, 404, 404, 404, 404, 404]),

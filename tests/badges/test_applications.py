@@ -214,8 +214,9 @@ def test_a_red_page_drops_any_server_address_typed(client_for, unit_user, organ_
 def post_refused(client, site, **overrides):
     """POST 提交申请 for the website on ``site`` (a domain), which must be refused; the form's errors."""
     count = WebsiteApplication.objects.count()
-    response = client.post(NEW_WEBSITE if site.suffix == ".政务" else NEW_BADGE, post_data(site, **overrides))
-    assert response.status_code == 200
+    url = NEW_WEBSITE if site.suffix == ".政务" else NEW_BADGE
+    response = client.post(url, post_data(site, **overrides), follow=True)
+    assert response.redirect_chain[0][0].startswith(f"{url}?form=")  # PRG: the form again as a GET
     assert WebsiteApplication.objects.count() == count
     return response.context["form"].errors
 

@@ -509,8 +509,11 @@ def test_publish_from_the_editor(client, client_for, institution, institution_us
 def test_errors_are_shown_beside_the_field(client_for, institution_user, library_badge):
     editor = client_for(institution_user)
 
-    bad_phone = lxml.html.document_fromstring(body(edit_post(editor, "publish", intro="<p>x</p>", phone="call me")))
-    empty_intro = lxml.html.document_fromstring(body(edit_post(editor, "publish", intro="<script>1</script>")))
+    refused = edit_post(editor, "publish", intro="<p>x</p>", phone="call me")
+    assert refused.status_code == 302 and refused["Location"].startswith(f"{EDIT}?form=")  # PRG
+    bad_phone = lxml.html.document_fromstring(body(editor.get(refused["Location"])))
+    refused = edit_post(editor, "publish", intro="<script>1</script>")
+    empty_intro = lxml.html.document_fromstring(body(editor.get(refused["Location"])))
 
     assert "联系电话只能包含数字" in bad_phone.get_element_by_id("div_id_phone").text_content()
     assert "请填写单位简介后再发布红页" in empty_intro.get_element_by_id("div_id_intro").text_content()

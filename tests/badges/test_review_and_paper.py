@@ -64,12 +64,16 @@ def test_the_office_then_conac_approve_in_the_queue(client_for, unit, organ_doma
     )
     assert row_text(conac.get(QUEUE).content.decode(), "application-queue", "海淀测试局门户网站") is None
 
-    response = office.post(DECIDE, {"ids": [application.public_id], "action": "approve", "opinion": ""}, follow=True)
+    response = office.post(
+        DECIDE, {"ids": [application.public_id], "action": "approve", "confirmed": "1", "opinion": ""}, follow=True
+    )
     assert "已审核通过 1 份申请" in response.content.decode()
     application.refresh_from_db()
     assert application.status == "pending_conac"
 
-    response = conac.post(DECIDE, {"ids": [application.public_id], "action": "approve", "opinion": ""}, follow=True)
+    response = conac.post(
+        DECIDE, {"ids": [application.public_id], "action": "approve", "confirmed": "1", "opinion": ""}, follow=True
+    )
     assert "已审核通过 1 份申请" in response.content.decode()
     application.refresh_from_db()
     assert application.status == "awaiting_paper" and application.get_status_display() == "待资料确认"
@@ -106,7 +110,7 @@ def test_conac_cannot_review_before_the_office(unit, organ_domain, conac_user, c
     with pytest.raises(review.ReviewError, match="尚未经同级编办审核通过"):
         review.approve(application, actor=conac_user)
     response = client_for(conac_user).post(
-        DECIDE, {"ids": [application.public_id], "action": "approve", "opinion": ""}, follow=True
+        DECIDE, {"ids": [application.public_id], "action": "approve", "confirmed": "1", "opinion": ""}, follow=True
     )
     assert "尚未经同级编办审核通过" in response.content.decode()
     application.refresh_from_db()
@@ -125,10 +129,12 @@ def test_an_office_of_another_region_cannot_review(
     shanghai = client_for(other_office_user)
     assert shanghai.get(reverse("badges:application-detail", args=[application.public_id])).status_code == 404
     assert row_text(shanghai.get(QUEUE).content.decode(), "application-queue", application.site_name) is None
-    response = shanghai.post(DECIDE, {"ids": [application.public_id], "action": "approve"}, follow=True)
+    response = shanghai.post(
+        DECIDE, {"ids": [application.public_id], "action": "approve", "confirmed": "1"}, follow=True
+    )
     assert "1 份所选申请不存在或不在您的审核范围内" in response.content.decode()
     response = client_for(province_office_user).post(
-        DECIDE, {"ids": [application.public_id], "action": "approve"}, follow=True
+        DECIDE, {"ids": [application.public_id], "action": "approve", "confirmed": "1"}, follow=True
     )
     assert "不属于本编办审核" in response.content.decode()
     application.refresh_from_db()
@@ -150,8 +156,10 @@ def test_a_rejection_needs_its_opinion(client_for, unit, organ_domain, office_us
 
     with pytest.raises(review.ReviewError, match="必须填写审核意见"):
         review.reject(application, actor=office_user, opinion="  ")
-    response = client_for(office_user).post(DECIDE, {"ids": [application.public_id], "action": "reject", "opinion": ""})
-    assert response.status_code == 200
+    response = client_for(office_user).post(
+        DECIDE, {"ids": [application.public_id], "action": "reject", "confirmed": "1", "opinion": ""}, follow=True
+    )
+    assert response.redirect_chain[0][0].startswith(f"{reverse('badges:review-queue')}?form=")  # PRG
     assert "审核不通过时必须填写审核意见" in response.content.decode()
     application.refresh_from_db()
     assert application.status == "pending_local" and not Notice.objects.filter(template="application_rejected")
@@ -211,9 +219,14 @@ def test_a_resubmission_is_checked_like_a_new_application(client_for, unit_user,
     review.reject(application, actor=office_user, opinion="首页地址有误")
     resubmit = reverse("badges:application-resubmit", args=[application.public_id])
 
-    response = client_for(unit_user).post(resubmit, post_data(organ_domain, home_url="http://www.example.com/"))
+    response = client_for(unit_user).post(
+        resubmit, post_data(organ_domain, home_url="http://www.example.com/"), follow=True
+    )
 
-    assert response.status_code == 200 and "须在本申请的域名之下" in response.context["form"].errors["home_url"][0]
+    assert (
+        response.redirect_chain[0][0].startswith(f"{resubmit}?form=")
+        and "须在本申请的域名之下" in response.context["form"].errors["home_url"][0]
+    )
     application.refresh_from_db()
     assert (application.status, application.review_round) == ("rejected", 1)
 
@@ -281,14 +294,14 @@ def paper(organ_domain, office_user, conac_user):
 def test_paper_confirmed_issues_exactly_one_badge(client_for, paper, office_user):
     client = client_for(office_user)
 
-    response = client.post(paper_url(paper), {"action": "confirm"}, follow=True)
+    response = client.post(paper_url(paper), {"action": "confirm", "confirmed": "1"}, follow=True)
 
     badge = Badge.objects.get()
     assert f"已发放网站标识 {badge.code}" in response.content.decode()
     paper.refresh_from_db()
     assert paper.status == "issued" and paper.paper_decided_at is not None
     assert badge.application == paper and badge.kind == "red"
-    response = client.post(paper_url(paper), {"action": "confirm"}, follow=True)
+    response = client.post(paper_url(paper), {"action": "confirm", "confirmed": "1"}, follow=True)
     assert "已由其他人员处理或无需资料确认" in response.content.decode()
     with pytest.raises(services.ApplicationError):
         services.confirm_paper(paper, actor=office_user)
@@ -300,7 +313,9 @@ def test_paper_mismatch_needs_a_reason(client_for, paper, office_user):
     with pytest.raises(services.ApplicationError, match="必须填写原因"):
         services.reject_paper(paper, reason=" ", actor=office_user)
 
-    response = client_for(office_user).post(paper_url(paper), {"action": "mismatch", "reason": ""}, follow=True)
+    response = client_for(office_user).post(
+        paper_url(paper), {"action": "mismatch", "confirmed": "1", "reason": ""}, follow=True
+    )
 
     assert "资料不符时必须填写原因" in response.content.decode()
     paper.refresh_from_db()
@@ -312,7 +327,7 @@ def test_paper_mismatch_closes_the_application_and_tells_the_unit(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(office_user).post(
-            paper_url(paper), {"action": "mismatch", "reason": "申请函未加盖公章"}, follow=True
+            paper_url(paper), {"action": "mismatch", "confirmed": "1", "reason": "申请函未加盖公章"}, follow=True
         )
 
     assert "已标记为资料不符" in response.content.decode()
@@ -343,9 +358,13 @@ def test_only_the_units_own_office_decides_on_the_paper(
         services.confirm_paper(paper, actor=province_office_user)
     with pytest.raises(services.ApplicationError, match="只有申报单位的同级编办"):
         services.reject_paper(paper, reason="x", actor=conac_user)
-    assert client_for(conac_user).post(paper_url(paper), {"action": "confirm"}).status_code == 403
-    assert client_for(other_office_user).post(paper_url(paper), {"action": "confirm"}).status_code == 404
-    response = client_for(province_office_user).post(paper_url(paper), {"action": "confirm"}, follow=True)
+    assert client_for(conac_user).post(paper_url(paper), {"action": "confirm", "confirmed": "1"}).status_code == 403
+    assert (
+        client_for(other_office_user).post(paper_url(paper), {"action": "confirm", "confirmed": "1"}).status_code == 404
+    )
+    response = client_for(province_office_user).post(
+        paper_url(paper), {"action": "confirm", "confirmed": "1"}, follow=True
+    )
     assert "只有申报单位的同级编办" in response.content.decode()
     paper.refresh_from_db()
     assert paper.status == "awaiting_paper" and not Badge.objects.exists()

@@ -136,7 +136,7 @@ def test_who_sees_the_badge_page(badge, users, client_for, persona, expected):
 )
 def test_who_may_revoke(badge, users, client_for, persona, expected):
     response = client_for(users[persona]).post(
-        reverse("badges:badge-revoke", args=[badge.code]), {"reason": "网站已关闭"}
+        reverse("badges:badge-revoke", args=[badge.code]), {"reason": "网站已关闭", "confirmed": "1"}
     )
 
     expect(response, expected)
@@ -198,7 +198,7 @@ def test_revoking_from_the_page(badge, conac_user, client_for, office_inbox):
     client = client_for(conac_user)
     url = reverse("badges:badge-revoke", args=[badge.code])
 
-    response = client.post(url, {"reason": "网站已停止运行"}, follow=True)
+    response = client.post(url, {"reason": "网站已停止运行", "confirmed": "1"}, follow=True)
 
     page = response.content.decode()
     assert response.redirect_chain[-1][0] == reverse("badges:badge-detail", args=[badge.code])
@@ -210,9 +210,10 @@ def test_revoking_from_the_page(badge, conac_user, client_for, office_inbox):
 
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_the_page_refuses_an_empty_reason(badge, conac_user, client_for, reason):
-    response = client_for(conac_user).post(reverse("badges:badge-revoke", args=[badge.code]), {"reason": reason})
+    url = reverse("badges:badge-revoke", args=[badge.code])
+    response = client_for(conac_user).post(url, {"reason": reason, "confirmed": "1"}, follow=True)
 
-    assert response.status_code == 400
+    assert response.redirect_chain[0][0].startswith(f"{reverse('badges:badge-detail', args=[badge.code])}?form=")
     assert "请填写撤销原因" in response.content.decode()
     assert Badge.objects.get(pk=badge.pk).status == "issued"
 

@@ -327,7 +327,7 @@ def test_the_amount_must_equal_the_total(unit, office_user, conac_user, amount):
     charge = registration_charge(
         approved_domain(unit, "金额核对", years=2, office_user=office_user, conac_user=conac_user)
     )
-    with pytest.raises(BillingError, match="与应收金额（400.00元）不符"):
+    with pytest.raises(BillingError, match="与应收金额（400.00 元）不符"):
         services.mark_fees_paid(unit, charge_ids=[charge.pk], invoice_no="FP1", amount=amount, actor=office_user)
     assert refreshed(charge).status == C.PENDING and not FeeMarking.objects.exists()
     assert refreshed(charge.domain).status == DomainStatus.AWAITING_PAYMENT

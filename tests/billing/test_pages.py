@@ -59,6 +59,7 @@ def fee_post(charges, invoice_no="FP20250001", amount=None):
         "charges": [str(c.public_id) for c in charges],
         "invoice_no": invoice_no,
         "amount": str(total if amount is None else amount),
+        "confirmed": "1",  # the answer to “确认收费 …？” (asked in tests/billing/test_confirmations.py)
     }
 
 
@@ -170,7 +171,7 @@ def test_unpaid_charges_lists_the_offices_own_pending_charges(client_for, office
     response = client_for(office_user).get(UNPAID)
     page = body(response)
     assert "网上名称管理——待缴费域名" in page
-    assert "海淀待缴费测试.政务" in page and unit.name in page and "600.00元" in page and "3年" in page
+    assert "海淀待缴费测试.政务" in page and unit.name in page and "600.00 元" in page and "3年" in page
     assert "上海待缴费测试" not in page and "海淀已付测试" not in page
     assert [c.pk for c in response.context["page"]] == [mine.pk]
     assert f'hx-get="{change_url(mine)}"' in page and "消费变更" in page
@@ -202,7 +203,7 @@ def test_change_years_in_place(client_for, office_user, unit):
     assert f'id="charge-{charge.public_id}"' in form and "注册年限" in form and "asteriskField" in form
     assert "确定" in form and "<html" not in form
     row = body(client.post(change_url(charge), {"years": "4"}, **HTMX))
-    assert "4年" in row and "800.00元" in row and "消费变更" in row
+    assert "4年" in row and "800.00 元" in row and "消费变更" in row
     charge.refresh_from_db()
     assert (charge.years, charge.amount, charge.domain.years) == (4, Decimal("800.00"), 4)
 
@@ -212,7 +213,7 @@ def test_change_years_without_javascript_redirects_with_a_message(client_for, of
     client = client_for(office_user)
     assert "注册年限" in body(client.get(change_url(charge)))
     response = client.post(change_url(charge), {"years": "2"}, follow=True)
-    assert "已变更为2年，金额400.00元" in body(response)
+    assert "已变更为2年，金额400.00 元" in body(response)
 
 
 @pytest.mark.parametrize(
@@ -267,7 +268,7 @@ def test_fees_show_the_payable_charges_and_the_total(client_for, office_user, un
     charge_for(other_unit, "海淀另一单位收费")
     page = body(client_for(office_user).get(fees_url(unit), **HTMX))
     assert "海淀收费甲.政务" in page and "海淀收费乙.政务" in page and "海淀另一单位收费" not in page
-    assert "应收金额" in page and "600.00元" in page
+    assert "应收金额" in page and "600.00 元" in page
     assert "发票号码" in page and "收费金额" in page and "确认收费" in page
     assert str(a.public_id) in page and str(b.public_id) in page
 
@@ -297,7 +298,7 @@ def test_a_second_submit_is_refused_and_nothing_is_marked_twice(client_for, offi
 @pytest.mark.parametrize(
     ("amount", "error"),
     [
-        ("500.00", "收费金额（500.00元）与应收金额（600.00元）不符，请核对。"),
+        ("500.00", "收费金额（500.00 元）与应收金额（600.00 元）不符，请核对。"),
         ("abc", "收费金额须为数字，例如 600.00。"),
         ("600.001", "收费金额最多保留两位小数（精确到分）。"),
         ("0", "收费金额须大于0。"),
@@ -326,7 +327,7 @@ def test_charges_that_changed_since_the_page_was_shown_are_not_marked(client_for
     assert "待缴费信息已发生变化" in body(response)
     assert FeeMarking.objects.count() == 0
     # The page now shows both, with both ids: the staff check again.
-    assert "海淀后出现.政务" in body(response) and "400.00元" in body(response)
+    assert "海淀后出现.政务" in body(response) and "400.00 元" in body(response)
 
 
 def test_fees_without_javascript_render_a_whole_page(client_for, office_user, unit):
@@ -421,20 +422,20 @@ def test_register_a_remittance(client_for, office_user):
         ("amount", "10.555", "汇款金额最多保留两位小数（精确到分）。"),
         ("amount", "", "请填写汇款金额。"),
         ("remitted_on", "2999-01-01", "汇款日期不能晚于今天。"),
-        ("remitted_on", "2025-02-30", "请输入有效的日期，例如 2025-09-30。"),
+        ("remitted_on", "2025-02-30", "2025年2月没有30日，请输入有效的日期。"),
         ("voucher_no", "   ", "请填写汇款凭证号。"),
     ],
 )
 def test_remittance_bad_input_is_shown_at_the_field(client_for, office_user, field, value, error):
-    response = client_for(office_user).post(REMITTANCES, remittance_post(**{field: value}))
-    assert response.status_code == 200
+    response = client_for(office_user).post(REMITTANCES, remittance_post(**{field: value}), follow=True)
+    assert response.redirect_chain[0][0].startswith(f"{REMITTANCES}?form=")  # PRG: never the POST's address
     assert response.context["form"].errors[field] == [error]
     assert Remittance.objects.count() == 0
 
 
 def test_a_voucher_number_is_registered_once_per_office(client_for, office_user, other_office_user):
     client_for(office_user).post(REMITTANCES, remittance_post(voucher_no="HK-SAME"))
-    response = client_for(office_user).post(REMITTANCES, remittance_post(voucher_no="HK-SAME", amount="5"))
+    response = client_for(office_user).post(REMITTANCES, remittance_post(voucher_no="HK-SAME", amount="5"), follow=True)
     assert response.context["form"].errors["voucher_no"] == ["汇款凭证号“HK-SAME”已登记过，请勿重复登记。"]
     assert Remittance.objects.count() == 1
     # Another office may use the same number for its own remittance.
@@ -501,10 +502,10 @@ def test_confirming_reports_what_was_consumed_and_refuses_a_second_time(client_f
     )
     client = client_for(conac_user)
     url = f"/billing/remittances/{remittance.public_id}/confirm/"
-    page = body(client.post(url, follow=True))
+    page = body(client.post(url, {"confirmed": "1"}, follow=True))
     assert "已认款：北京市海淀区委编办 汇款 500.00 元（汇款凭证号 HD-500）。消费 1 笔，共 400.00 元，生效日期" in page
     assert "尚有已收费未消费 1 笔，共 600.00 元；余额 100.00 元。" in page
-    again = body(client.post(url, follow=True))
+    again = body(client.post(url, {"confirmed": "1"}, follow=True))
     assert "不能重复认款" in again
     assert (
         LedgerEntry.objects.filter(kind="credit").count() == 1 and LedgerEntry.objects.filter(kind="debit").count() == 1
@@ -588,7 +589,7 @@ def test_submitting_renewals_creates_charges_and_reports_the_skipped(client_for,
 
 def test_renewal_years_are_checked_at_the_field(client_for, office_user, unit):
     active = active_domain(unit, "海淀续费年限")
-    response = client_for(office_user).post(RENEW, {"ids": str(active.public_id), "years": "11"})
+    response = client_for(office_user).post(RENEW, {"ids": str(active.public_id), "years": "11"}, follow=True)
     assert response.context["form"].errors["years"] == ["续费年限须为1至10年。"]
     assert "海淀续费年限.政务" in body(response)
     assert Charge.objects.count() == 0
@@ -683,7 +684,8 @@ def test_a_renewal_that_would_still_end_in_the_past_is_refused_with_the_reason(c
     assert "续费后到期时间" in page
     for years in range(1, 11):
         end = datetime.date(2023 + years, 6, 30)
-        assert f"{years}年：{end:%Y-%m-%d}{'（仍已过期）' if end < today else ''}<" in page
+        shown = f'<span class="text-nowrap">{end:%Y-%m-%d}</span>'  # a date never breaks across lines
+        assert f"{years}年：{shown}{'（仍已过期）' if end < today else ''}<" in page
 
     response = client.post(RENEW, {"ids": str(old.public_id), "years": "1"}, follow=True)
     assert "续费1年后到期时间为2024-06-30，仍早于今天，请选择更长的续费年限" in body(response)

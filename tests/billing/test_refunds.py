@@ -145,8 +145,8 @@ def test_a_voucher_number_is_used_once_per_office(unit, other_unit, office_user,
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"amount": "199.99"}, "须与消费金额（200.00元）一致"),
-        ({"amount": "400.00"}, "须与消费金额（200.00元）一致"),
+        ({"amount": "199.99"}, "须与消费金额（200.00 元）一致"),
+        ({"amount": "400.00"}, "须与消费金额（200.00 元）一致"),
         ({"voucher_no": "  "}, "请填写退费凭证号"),
         ({"refunded_on": TODAY + datetime.timedelta(days=1)}, "不能晚于今天"),
         ({"refunded_on": datetime.date(2025, 10, 9)}, "不能早于收费日期（2025-10-10）"),
@@ -324,7 +324,7 @@ def test_the_refund_tab_lists_what_is_owed_back_with_a_refund_button(client_for,
     assert f'href="{REFUNDS}"' in unpaid and "待退费" in unpaid
 
     body = client.get(REFUNDS).content.decode()
-    assert charge.domain.full_name in body and "200.00元" in body and "FP-退费测试" in body
+    assert charge.domain.full_name in body and "200.00 元" in body and "FP-退费测试" in body
     assert f'href="{refund_url(charge)}"' in body and "退费</a>" in body
     assert "共 1 笔待退费，合计 200.00 元" in body
 
@@ -342,12 +342,13 @@ def test_recording_a_refund_on_its_page(client_for, unit, office_user, conac_use
     form = client.get(refund_url(charge))
     text = form.content.decode()
     assert form.status_code == 200
-    for label in ("退费日期", "退费凭证号", "退费金额", "确认退费", charge.domain.full_name, "200.00元"):
+    for label in ("退费日期", "退费凭证号", "退费金额", "确认退费", charge.domain.full_name, "200.00 元"):
         assert label in text
     today = timezone.localdate()
 
     response = client.post(
-        refund_url(charge), {"refunded_on": today.isoformat(), "voucher_no": "TF-PAGE", "amount": "200.00"}
+        refund_url(charge),
+        {"refunded_on": today.isoformat(), "voucher_no": "TF-PAGE", "amount": "200.00", "confirmed": "1"},
     )
 
     assert response.status_code == 302 and response["Location"] == REFUNDS
@@ -356,7 +357,8 @@ def test_recording_a_refund_on_its_page(client_for, unit, office_user, conac_use
     assert "已退费" in listing and "TF-PAGE" in listing and "没有待退费的消费" in listing
     # A double click: the second post finds the refund recorded and changes nothing.
     again = client.post(
-        refund_url(charge), {"refunded_on": today.isoformat(), "voucher_no": "TF-PAGE", "amount": "200.00"}
+        refund_url(charge),
+        {"refunded_on": today.isoformat(), "voucher_no": "TF-PAGE", "amount": "200.00", "confirmed": "1"},
     )
     assert again.status_code == 302 and Refund.objects.count() == 1
     assert "已于" in client.get(refund_url(charge)).content.decode()
@@ -367,7 +369,13 @@ def test_a_refund_from_the_unit_panel_returns_there(client_for, unit, office_use
     back = f"/billing/units/{unit.public_id}/fees/"
     response = client_for(office_user).post(
         refund_url(charge),
-        {"refunded_on": timezone.localdate().isoformat(), "voucher_no": "TF-U", "amount": "200.00", "next": back},
+        {
+            "refunded_on": timezone.localdate().isoformat(),
+            "voucher_no": "TF-U",
+            "amount": "200.00",
+            "next": back,
+            "confirmed": "1",
+        },
     )
     assert response.status_code == 302 and response["Location"] == back
 
@@ -384,9 +392,15 @@ def test_a_refund_from_the_unit_panel_returns_there(client_for, unit, office_use
 )
 def test_refund_errors_are_shown_at_the_field(client_for, unit, office_user, conac_user, data, field, error):
     charge = owed_back(unit, office_user, conac_user)
-    post = {"refunded_on": timezone.localdate().isoformat(), "voucher_no": "TF-ERR", "amount": "200.00", **data}
-    response = client_for(office_user).post(refund_url(charge), post)
-    assert response.status_code == 200
+    post = {
+        "refunded_on": timezone.localdate().isoformat(),
+        "voucher_no": "TF-ERR",
+        "amount": "200.00",
+        "confirmed": "1",
+        **data,
+    }
+    response = client_for(office_user).post(refund_url(charge), post, follow=True)
+    assert response.redirect_chain[0][0].startswith(f"{refund_url(charge)}?next=")  # PRG, the errors kept
     assert any(error in e for e in response.context["form"].errors[field]), response.context["form"].errors
     assert refreshed(charge).status == C.REFUND_PENDING
 
@@ -398,9 +412,11 @@ def test_a_charge_not_owed_back_shows_no_refund_form(client_for, unit, office_us
     body = client.get(refund_url(charge)).content.decode()
     assert "只有待退费的消费可以退费" in body and 'id="refund-form"' not in body
     response = client.post(
-        refund_url(charge), {"refunded_on": timezone.localdate().isoformat(), "voucher_no": "X", "amount": "200.00"}
+        refund_url(charge),
+        {"refunded_on": timezone.localdate().isoformat(), "voucher_no": "X", "amount": "200.00", "confirmed": "1"},
+        follow=True,
     )
-    assert response.status_code == 200 and "当前状态：待缴费" in response.content.decode()
+    assert response.redirect_chain and "当前状态：待缴费" in response.content.decode()
     assert refreshed(charge).status == C.PENDING
 
 

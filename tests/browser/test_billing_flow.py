@@ -19,7 +19,7 @@ from registry.domains import services as domain_services
 from registry.models import DomainStatus, User
 from review import services as review
 from tests import factories
-from tests.browser.pages import SCREENSHOTS, field, log_in, log_out
+from tests.browser.pages import SCREENSHOTS, field, log_in, log_out, say_yes
 
 UNIT_NAME = "北京市海淀区财政局"
 UNIT_USERNAME = "hd_fin"
@@ -44,7 +44,8 @@ def open_fee_panel(page: Page):
     panel = page.locator("#detail")
     expect(panel.get_by_role("heading", name="详细信息")).to_be_visible()
     panel.get_by_role("link", name="收费", exact=True).click()
-    expect(panel.get_by_role("heading", name="收费", exact=True)).to_be_visible()
+    # The panel names the unit it charges (issue 12: never the wrong unit).
+    expect(panel.get_by_role("heading", name=f"收费：{UNIT_NAME}", exact=True)).to_be_visible()
     return panel
 
 
@@ -52,6 +53,7 @@ def mark_fee(page: Page, panel, *, invoice_no, amount):
     field(panel, "发票号码").fill(invoice_no)
     field(panel, "收费金额").fill(amount)
     panel.get_by_role("button", name="确认收费").click()
+    say_yes(page, UNIT_NAME)
 
 
 def register_remittance(page: Page, *, amount, remitted_on, voucher_no, note):
@@ -63,7 +65,7 @@ def register_remittance(page: Page, *, amount, remitted_on, voucher_no, note):
     page.get_by_role("button", name="登记汇款").click()
     expect(page.get_by_role("alert").filter(has_text="已登记汇款")).to_contain_text(voucher_no)
     row = page.locator("#remittances tbody tr").filter(has_text=voucher_no)
-    expect(row).to_contain_text(f"{amount}元")
+    expect(row).to_contain_text(f"{amount} 元")
     expect(row).to_contain_text(remitted_on.isoformat())
     expect(row).to_contain_text(note)
     expect(row).to_contain_text("待认款")
@@ -74,6 +76,7 @@ def confirm_remittance(page: Page, *, voucher_no, effective_on):
     row = page.locator("#pending-remittances tbody tr").filter(has_text=voucher_no)
     expect(row).to_contain_text(OFFICE_NAME)
     row.get_by_role("button", name="认款").click()
+    say_yes(page, "将按收费先后消费")
     done = page.get_by_role("alert").filter(has_text="已认款")
     expect(done).to_contain_text(voucher_no)
     expect(done).to_contain_text("消费 1 笔")
@@ -121,8 +124,8 @@ def test_fee_marking_remittance_confirmation_activation_then_renewal(live_server
     expect(charge_row).to_contain_text(FULL_NAME)
     expect(charge_row).to_contain_text("注册")
     expect(charge_row).to_contain_text("2年")
-    expect(charge_row).to_contain_text("200.00元/年")
-    expect(panel.locator("#amount-due")).to_have_text("400.00元")
+    expect(charge_row).to_contain_text("200.00 元/年")
+    expect(panel.locator("#amount-due")).to_have_text("400.00 元")
     expect(field(panel, "收费金额")).to_have_value("400.00")  # offered, for the staff to check
     field(panel, "发票号码").fill("FP2026001")
     page.screenshot(path=SCREENSHOTS / "fee-marking.png", full_page=True)
@@ -131,7 +134,7 @@ def test_fee_marking_remittance_confirmation_activation_then_renewal(live_server
     amount_input = field(panel, "收费金额")
     expect(amount_input).to_have_class(re.compile(r"\bis-invalid\b"))
     expect(panel.locator("#div_id_amount .invalid-feedback")).to_have_text(
-        "收费金额（300.00元）与应收金额（400.00元）不符，请核对。"
+        "收费金额（300.00 元）与应收金额（400.00 元）不符，请核对。"
     )
     expect(panel.locator(".is-invalid")).to_have_count(1)
     expect(field(panel, "发票号码")).to_have_value("FP2026001")
@@ -142,6 +145,7 @@ def test_fee_marking_remittance_confirmation_activation_then_renewal(live_server
 
     amount_input.fill("400.00")
     panel.get_by_role("button", name="确认收费").click()
+    say_yes(page, UNIT_NAME)
     done = panel.locator("#marking-done")
     expect(done).to_contain_text("已确认收费：400.00 元（发票号码 FP2026001）")
     expect(panel.locator("#no-charges")).to_be_visible()  # marked once: nothing payable left
@@ -162,7 +166,7 @@ def test_fee_marking_remittance_confirmation_activation_then_renewal(live_server
     pdf = receipt.body()
     assert pdf.startswith(b"%PDF")
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    for expected in ("收费确认单", UNIT_NAME, "FP2026001", FULL_NAME, "¥400.00", "肆佰元整"):
+    for expected in ("收费确认单", UNIT_NAME, "FP2026001", FULL_NAME, "400.00 元", "肆佰元整"):
         assert expected in text
 
     # 3. 汇款管理 → 登记汇款.
@@ -200,9 +204,10 @@ def test_fee_marking_remittance_confirmation_activation_then_renewal(live_server
     log_in(page, base, UNIT_USERNAME)
     open_menu(page, "网上名称管理", "域名业务管理——我的域名", "网上名称管理——域名业务管理——我的域名")
     mine = page.locator("#my-domains tbody tr").filter(has_text=FULL_NAME)
-    expect(mine.locator("td").nth(2)).to_have_text("注册成功")
-    expect(mine.locator("td").nth(3)).to_have_text(effective_on.isoformat())
-    expect(mine.locator("td").nth(4)).to_have_text(first_expiry.isoformat())
+    # 域名, 状态, 下一步, 操作, 注册日期, 到期时间
+    expect(mine.locator("td").nth(1)).to_have_text("注册成功")
+    expect(mine.locator("td").nth(4)).to_have_text(effective_on.isoformat())
+    expect(mine.locator("td").nth(5)).to_have_text(first_expiry.isoformat())
     log_out(page)
 
     # 6. Renewal: 域名查询 by 到期时间 → tick → 续费 → 续费年限 → 提交续费申请.
@@ -233,13 +238,13 @@ def test_fee_marking_remittance_confirmation_activation_then_renewal(live_server
     row = page.locator(f"#charge-{renewal.public_id}")
     expect(row).to_contain_text(FULL_NAME)
     expect(row).to_contain_text("续费")
-    expect(row.locator("td").nth(5)).to_have_text("200.00元")
+    expect(row.locator("td").nth(5)).to_have_text("200.00 元")
     row.get_by_role("link", name="消费变更").click()
     field(row, "注册年限").select_option(label="3年")
     row.get_by_role("button", name="确定").click()
-    expect(row.get_by_role("status")).to_have_text(f"“{FULL_NAME}”已变更为3年，金额600.00元。")
+    expect(row.get_by_role("status")).to_have_text(f"“{FULL_NAME}”已变更为3年，金额600.00 元。")
     expect(row.locator("td").nth(3)).to_have_text("3年")
-    expect(row.locator("td").nth(5)).to_have_text("600.00元")
+    expect(row.locator("td").nth(5)).to_have_text("600.00 元")
     renewal.refresh_from_db()
     assert (renewal.status, renewal.years, renewal.amount) == (C.PENDING, 3, Decimal("600.00"))
 
@@ -249,7 +254,7 @@ def test_fee_marking_remittance_confirmation_activation_then_renewal(live_server
     expect(charge_row).to_have_count(1)
     expect(charge_row).to_contain_text("续费")
     expect(charge_row).to_contain_text("3年")
-    expect(panel.locator("#amount-due")).to_have_text("600.00元")
+    expect(panel.locator("#amount-due")).to_have_text("600.00 元")
     mark_fee(page, panel, invoice_no="FP2026002", amount="600.00")
     expect(panel.locator("#marking-done")).to_contain_text("已确认收费：600.00 元（发票号码 FP2026002）")
     renewal.refresh_from_db()
@@ -285,7 +290,5 @@ def test_fee_marking_remittance_confirmation_activation_then_renewal(live_server
     # CONAC's 对账报表: the office's line adds up.
     open_menu(page, "", "对账报表", "对账报表")
     line = page.locator("#reconciliation tbody tr").filter(has_text=OFFICE_NAME)
-    expect(line.locator("td")).to_have_text(
-        [OFFICE_NAME, "1000.00", "1000.00", "1000.00", "1000.00", "0.00", "0.00", "0.00", "0.00", "0.00", "平衡"]
-    )
+    expect(line.locator("td")).to_have_text([OFFICE_NAME, *["1,000.00 元"] * 4, *["0.00 元"] * 5, "平衡"])
     page.screenshot(path=SCREENSHOTS / "reconciliation.png", full_page=True)

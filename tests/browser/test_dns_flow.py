@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from registry.models import DnsChange, DnsRecord, User
 from tests import factories
-from tests.browser.pages import SCREENSHOTS, field, log_in, log_out
+from tests.browser.pages import SCREENSHOTS, field, log_in, log_out, say_yes
 
 LABEL = "海淀解析"
 FULL_NAME = f"{LABEL}.政务"
@@ -58,6 +58,8 @@ def approve_all(page: Page, base, expected):
     expect(page.locator("#dns-queue tbody tr")).to_have_count(expected)
     page.get_by_role("checkbox", name="全选").check()
     page.get_by_role("button", name="审核通过").click()
+    # One change names itself in the question; several are counted.
+    say_yes(page, "确认审核通过" + ("" if expected == 1 else f" {expected} 条解析申请"))
     expect(page.get_by_text(f"已审核通过 {expected} 条解析申请")).to_be_visible()
     log_out(page)
 
@@ -75,8 +77,9 @@ def test_unit_adds_records_with_www_twin_conac_approves_and_rejects(live_server,
     log_in(page, base, "hd_dns")
     open_dns(page)
     add_record(page, "@", "A", "10.0.0.1")
-    expect(page.get_by_text("私有地址")).to_be_visible()  # refused at its field, nothing stored
-    assert DnsChange.objects.count() == 0
+    expect(page.locator(".invalid-feedback").get_by_text("私有地址")).to_be_visible()  # refused at its field
+    expect(page.locator("[data-error-summary]")).to_contain_text("私有地址")  # and listed on top
+    assert DnsChange.objects.count() == 0  # nothing stored
     field(page, "记录值").fill("202.96.0.10")
     page.get_by_role("button", name="保存").click()
     answer_www_prompt(page, "确定")
@@ -115,6 +118,7 @@ def test_unit_adds_records_with_www_twin_conac_approves_and_rejects(live_server,
     page.get_by_role("checkbox", name="全选").check()
     field(page, "审核意见").fill(REASON)
     page.get_by_role("button", name="审核不通过").click()
+    say_yes(page)
     expect(page.get_by_text("已审核不通过 1 条解析申请")).to_be_visible()
     log_out(page)
 

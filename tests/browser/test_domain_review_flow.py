@@ -13,7 +13,7 @@ from conac.models import Notice
 from registry.models import Domain, DomainStatus, User
 from review.models import CommonReason, Decision, Outcome, Tier
 from tests import factories
-from tests.browser.pages import SCREENSHOTS, field, log_in, log_out
+from tests.browser.pages import SCREENSHOTS, field, log_in, log_out, say_yes
 
 UNIT_NAME = "北京市海淀区教育委员会"
 LABEL = "海淀教育"
@@ -92,6 +92,7 @@ def test_unit_applies_office_rejects_unit_resubmits_both_tiers_approve(live_serv
     expect(opinion).to_have_value(COMMON_REASON)
     opinion.fill(REASON)
     page.get_by_role("button", name="审核不通过", exact=True).click()
+    say_yes(page)
     expect(page.get_by_role("alert").filter(has_text="已审核不通过")).to_contain_text(FULL_NAME)
     expect(queue_row(page)).to_have_count(0)
     domain.refresh_from_db()
@@ -125,6 +126,7 @@ def test_unit_applies_office_rejects_unit_resubmits_both_tiers_approve(live_serv
     expect(queue_row(page)).to_contain_text("第2次提交")
     tick_our_domain(page)
     page.get_by_role("button", name="审核通过", exact=True).click()
+    say_yes(page)
     expect(page.get_by_role("alert").filter(has_text="已审核通过")).to_contain_text(FULL_NAME)
     expect(queue_row(page)).to_have_count(0)
     log_out(page)
@@ -134,6 +136,7 @@ def test_unit_applies_office_rejects_unit_resubmits_both_tiers_approve(live_serv
     expect(queue_row(page)).to_contain_text(UNIT_NAME)
     tick_our_domain(page)
     page.get_by_role("button", name="审核通过", exact=True).click()
+    say_yes(page)
     expect(page.get_by_role("alert").filter(has_text="已审核通过")).to_contain_text(FULL_NAME)
     expect(queue_row(page)).to_have_count(0)
     log_out(page)

@@ -11,7 +11,7 @@ from registry.models import User
 from review import services as review
 from tests import factories
 from tests.badges.helpers import live_domain, submit
-from tests.browser.pages import field, log_in, log_out
+from tests.browser.pages import field, log_in, log_out, say_yes
 
 
 def test_paper_mismatch_closes_the_application_with_its_reason(live_server, page: Page):
@@ -30,9 +30,11 @@ def test_paper_mismatch_closes_the_application_with_its_reason(live_server, page
     expect(page.locator("#paper-queue")).to_contain_text("海淀区示范街道门户网站")
     page.get_by_role("link", name="资料确认 海淀区示范街道门户网站").click()
     page.get_by_role("button", name="资料不符").click()
+    say_yes(page, "资料不符？")
     expect(page.get_by_text("资料不符时必须填写原因。")).to_be_visible()
     field(page, "资料不符原因").fill("申请函未加盖单位公章")
     page.get_by_role("button", name="资料不符").click()
+    say_yes(page, "资料不符？")
     expect(page.get_by_text("已标记为资料不符，申请已关闭")).to_be_visible()
     expect(page.get_by_text("资料不符：申请函未加盖单位公章")).to_be_visible()
     expect(page.get_by_role("button", name="资料确认")).to_have_count(0)

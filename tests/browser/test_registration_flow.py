@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from registry.models import Unit, User
 from tests import factories
-from tests.browser.pages import SCREENSHOTS, field, log_in, log_out, submit_login
+from tests.browser.pages import SCREENSHOTS, field, log_in, log_out, say_yes, submit_login
 from tests.registry.test_registration import code_sent_to
 
 UNIT_NAME = "北京市海淀区数据局"
@@ -124,6 +124,7 @@ def test_register_then_office_edits_unit_and_resets_its_password(live_server, pa
 
     field(panel, "新密码").fill(NEW_PASSWORD)
     panel.get_by_role("button", name="重置密码").click()
+    say_yes(page, "的密码？")
     expect(panel.get_by_role("alert")).to_contain_text("密码已重置")
     assert User.objects.get(username=USERNAME).check_password(NEW_PASSWORD)
     log_out(page)

@@ -13,7 +13,7 @@ from badges.models import Badge, WebsiteApplication
 from conac import sms
 from registry.models import User
 from tests import factories
-from tests.browser.pages import SCREENSHOTS, field, log_in, log_out
+from tests.browser.pages import SCREENSHOTS, field, log_in, log_out, say_yes
 
 
 def _active(unit, label):
@@ -28,6 +28,7 @@ def approve_in_queue(page: Page, base, username, site_name):
     page.get_by_role("navigation").get_by_role("link", name="网站开办及标识申请审核").click()
     page.get_by_role("checkbox", name=f"选择 {site_name}").check()
     page.get_by_role("button", name="审核通过").click()
+    say_yes(page)
     expect(page.get_by_text("已审核通过 1 份申请")).to_be_visible()
     log_out(page)
 
@@ -61,7 +62,8 @@ def test_organ_applies_both_tiers_approve_paper_confirmed_badge_issued(live_serv
     field(page, "网站首页地址").fill("http://www.example.com/")
     field(page, "网站简介").fill("街道政务公开与办事服务。")
     page.get_by_role("button", name="提交申请").click()
-    expect(page.get_by_text("网站首页地址须在本申请的域名之下")).to_be_visible()
+    expect(page.locator(".invalid-feedback").get_by_text("网站首页地址须在本申请的域名之下")).to_be_visible()
+    expect(page.locator("[data-error-summary]")).to_contain_text("网站首页地址须在本申请的域名之下")
     field(page, "网站首页地址").fill("http://海淀示范街道.政务/")
     page.get_by_role("button", name="提交申请").click()
     expect(page.locator("#applications")).to_contain_text("待审核")
@@ -84,6 +86,7 @@ def test_organ_applies_both_tiers_approve_paper_confirmed_badge_issued(live_serv
     page.get_by_role("navigation").get_by_role("link", name="网站开办及标识申请审核").click()
     page.get_by_role("link", name="资料确认 海淀区示范街道门户网站").click()
     page.get_by_role("button", name="资料确认").click()
+    say_yes(page, "资料确认？")
     expect(page.get_by_text("资料确认完成，已发放网站标识")).to_be_visible()
     log_out(page)
 
@@ -128,6 +131,7 @@ def test_institution_rejected_resubmits_badge_issued_without_paper(live_server, 
     page.get_by_role("checkbox", name="选择 海淀区示范图书馆网站").check()
     field(page, "审核意见").fill("网站名称须与单位名称一致。")
     page.get_by_role("button", name="审核不通过").click()
+    say_yes(page)
     expect(page.get_by_text("已审核不通过 1 份申请")).to_be_visible()
     log_out(page)
 

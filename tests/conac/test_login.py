@@ -11,8 +11,8 @@ from tests import factories
 LOCKED = "登录失败次数过多，该账号已被暂时锁定"
 
 
-def _login(client, username, password):
-    return client.post("/login/", {"username": username, "password": password})
+def _login(client, username, password, follow=False):
+    return client.post("/login/", {"username": username, "password": password}, follow=follow)
 
 
 def _signed_in(client):
@@ -35,8 +35,8 @@ def test_login_follows_next(client, office_user):
 
 
 def test_wrong_password_is_refused_in_chinese(client, unit_user):
-    response = _login(client, "alice", "Wrong12345")
-    assert response.status_code == 200
+    response = _login(client, "alice", "Wrong12345", follow=True)
+    assert response.redirect_chain[0][0].startswith("/login/?form=")  # PRG: a reload re-sends nothing
     assert not _signed_in(client)
     errors = " ".join(response.context["form"].non_field_errors())
     assert "用户名" in errors and "密码" in errors
@@ -94,7 +94,10 @@ def test_session_ends_with_the_browser_and_after_inactivity(client, unit_user):
     assert cookie["httponly"]
     assert client.session.get_expire_at_browser_close()
     assert 0 < settings.SESSION_COOKIE_AGE <= 8 * 60 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST  # inactivity, not login time, counts
+    # Inactivity, not login time, counts: the expiry is renewed by use (at most once every
+    # SESSION_REFRESH_SECONDS, conac.sessions; tests/conac/test_production_settings.py).
+    assert "conac.sessions.RefreshSessionMiddleware" in settings.MIDDLEWARE
+    assert 0 < settings.SESSION_REFRESH_SECONDS < settings.SESSION_COOKIE_AGE
 
 
 def test_expired_session_is_sent_to_login(client, unit_user):
@@ -137,10 +140,11 @@ def test_csrf_token_from_the_form_is_accepted(db, unit_user):
 # --- 修改密码: everyone changes their own password ----------------------------------------
 
 
-def _change(client, old, new, confirm=None):
+def _change(client, old, new, confirm=None, follow=False):
     return client.post(
         "/account/password/",
         {"old_password": old, "new_password": new, "new_password_confirm": new if confirm is None else confirm},
+        follow=follow,
     )
 
 
@@ -169,8 +173,8 @@ def test_unit_changes_its_own_password_and_stays_signed_in(client, unit_user):
 )
 def test_bad_own_password_change_is_refused(client, unit_user, old, new, confirm, field, message):
     _login(client, "alice", factories.PASSWORD)
-    response = _change(client, old, new, confirm)
-    assert response.status_code == 200
+    response = _change(client, old, new, confirm, follow=True)
+    assert response.redirect_chain[0][0].startswith("/account/password/?form=")  # PRG
     assert any(message in e for e in response.context["form"].errors[field])
     assert _login(Client(), "alice", factories.PASSWORD).status_code == 302
 
@@ -179,3 +183,37 @@ def test_office_staff_change_their_own_password_too(client, office_user):
     _login(client, "hd_staff", factories.PASSWORD)
     assert _change(client, factories.PASSWORD, "Staff54321").status_code == 302
     assert _login(Client(), "hd_staff", "Staff54321").status_code == 302
+
+
+# --- 新用户注册 and 忘记密码 on the login page -----------------------------------------------------
+
+MANUAL = settings.BASE_DIR.parent / "shared" / "reference" / "conac-operations-manual.zh.txt"
+
+
+def _login_page(client):
+    from lxml import html
+
+    response = client.get("/login/")
+    assert response.status_code == 200
+    return html.fromstring(response.content)
+
+
+def test_new_user_registration_is_a_primary_action_on_the_login_page(client, db):
+    page = _login_page(client)
+    (link,) = [a for a in page.xpath("//a") if a.text_content().strip() == "新用户注册"]
+    assert link.get("href") == "/register/"
+    # A full-width primary button, not a small secondary link.
+    assert {"btn", "btn-primary", "w-100"} <= set(link.get("class").split())
+
+
+def test_the_login_page_tells_a_unit_who_resets_a_forgotten_password_as_the_manual_says(client, db):
+    manual = MANUAL.read_text(encoding="utf-8").splitlines()
+    question = manual.index("（四）注册单位忘记密码如何处理？")
+    answer = manual[question + 1].strip()
+    assert answer.startswith("使用编办管理员账号在“用户管理——申报单位管理/缴费”菜单中")
+    page = _login_page(client)
+    (help_box,) = page.xpath("//*[@id='forgot-password-help']")
+    text = help_box.text_content()
+    assert "忘记密码？" in text and "同级编办" in text and "常见问题（四）" in text
+    (quote,) = help_box.xpath(".//blockquote")
+    assert quote.text_content().strip() == answer

@@ -9,7 +9,11 @@ from django.urls import reverse
 from registry.models import Unit, User
 from registry.organisations.validators import ineligible_reason, kind_mismatch
 from tests import factories
+from tests.prg import follow_refusals  # noqa: F401  (the fixture)
 from tests.registry.test_registration import REGISTER_URL, registration_post
+
+# A refused 新用户注册 is a redirect to the form page (PRG); these tests read that page (tests/prg.py).
+pytestmark = pytest.mark.usefixtures("follow_refusals")
 
 
 @pytest.mark.parametrize(("category", "what"), [("91", "工商：企业"), ("92", "个体工商户"), ("93", "农民专业合作社")])

@@ -73,8 +73,8 @@ def test_cancel_adds_no_www_record(client_for, unit_user, active_domain):
 def test_bad_input_is_refused_at_its_field_and_stores_nothing(
     client_for, unit_user, active_domain, data, field, message
 ):
-    response = client_for(unit_user).post(records_url(active_domain), data)
-    assert response.status_code == 200
+    response = client_for(unit_user).post(records_url(active_domain), data, follow=True)
+    assert response.redirect_chain[0][0].startswith(f"{records_url(active_domain)}?form=")  # PRG
     errors = response.context["form"].errors
     assert field in errors and message in " ".join(errors[field])
     assert message in response.content.decode()
@@ -140,13 +140,15 @@ def test_review_page_is_conac_only(client_for, unit_user, office_user, conac_use
 def test_reject_needs_an_opinion_and_the_unit_reads_it(client_for, unit_user, conac_user, active_domain):
     change = dns_services.request_add(active_domain, actor=unit_user, host="www", rtype="A", value="202.96.0.1")
     client = client_for(conac_user)
-    response = client.post(reverse("registry:dns-review-decide"), {"ids": [change.public_id], "action": "reject"})
+    response = client.post(
+        reverse("registry:dns-review-decide"), {"ids": [change.public_id], "action": "reject"}, follow=True
+    )
     assert "审核不通过时必须填写审核意见" in response.content.decode()
     change.refresh_from_db()
     assert change.status == "pending"
     client.post(
         reverse("registry:dns-review-decide"),
-        {"ids": [change.public_id], "action": "reject", "opinion": "地址不是本单位服务器"},
+        {"ids": [change.public_id], "action": "reject", "opinion": "地址不是本单位服务器", "confirmed": "1"},
     )
     page = client_for(unit_user).get(records_url(active_domain)).content.decode()
     assert "审核不通过" in page and "地址不是本单位服务器" in page

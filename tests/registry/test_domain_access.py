@@ -82,7 +82,8 @@ def test_pages(as_persona, url, persona):
 
 # POST-only actions: who is let in at all (a refused role never reaches the action).
 ACTIONS = {
-    "/domains/review/decide/": {UNIT: 403, OTHER_UNIT: 403, OFFICE: 200, PROVINCE: 200, CONAC: 200},
+    # Allowed reviewers: back to their queue (PRG) with the form's errors.
+    "/domains/review/decide/": {UNIT: 403, OTHER_UNIT: 403, OFFICE: 302, PROVINCE: 302, CONAC: 302},
     "/domains/delete/": {UNIT: 403, OTHER_UNIT: 403, OFFICE: 302, PROVINCE: 302, CONAC: 403},
 }
 
@@ -90,7 +91,7 @@ ACTIONS = {
 @pytest.mark.parametrize("url", list(ACTIONS))
 @pytest.mark.parametrize("persona", [ANON, UNIT, OTHER_UNIT, OFFICE, PROVINCE, CONAC])
 def test_actions(as_persona, url, persona, rejected):
-    # An empty submission: allowed reviewers get the form back (200) or a redirect with a message (302).
+    # An empty submission: allowed reviewers are sent back (302) with the form's errors or a message.
     response = as_persona(persona).post(url, {})
     if persona == ANON:
         expect_login_redirect(response, url)

@@ -134,12 +134,18 @@ def test_filters_combine(office, domains):
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("expires_from", "2026-13-01"), ("expires_to", "abc"), ("expires_from", "2026/02/30")]
+    ("field", "value", "error"),
+    [
+        ("expires_from", "2026-13-01", "没有13月（月份应为1至12），请输入有效的日期。"),
+        ("expires_to", "abc", "请输入有效的日期，例如 2026-12-31 或 2026年12月31日。"),
+        ("expires_from", "2026/02/30", "2026年2月没有30日，请输入有效的日期。"),
+        ("expires_to", "12/31/2026", "请输入有效的日期，例如 2026-12-31 或 2026年12月31日。"),
+    ],
 )
-def test_a_bad_date_is_refused_at_its_field(office, domains, field, value):
+def test_a_bad_date_is_refused_at_its_field(office, domains, field, value, error):
     response = office.get(SEARCH, {field: value})
     assert response.status_code == 200
-    assert response.context["form"].errors[field] == ["请输入有效的日期，例如 2026-12-31。"]
+    assert response.context["form"].errors[field] == [error]
     assert "请输入有效的日期" in response.content.decode()
     assert listed(response) == []
 
@@ -232,7 +238,8 @@ def test_export_with_a_bad_filter_goes_back_with_a_message(office, domains):
 
 
 def delete(client, *domains, reason="单位撤销", follow=True):
-    data = {"ids": [str(d.public_id) for d in domains], "reason": reason, "next": SEARCH}
+    # "confirmed": the answer to “确认删除 N 个域名？” (tests/billing/test_confirmations.py asks it).
+    data = {"ids": [str(d.public_id) for d in domains], "reason": reason, "next": SEARCH, "confirmed": "1"}
     return client.post(DELETE, data, follow=follow)
 
 
@@ -312,7 +319,8 @@ def test_deleting_twice_says_so_and_changes_nothing(office, domains):
 )
 def test_delete_goes_back_only_to_a_page_of_this_site(office, domains, next_url, back):
     response = office.post(
-        DELETE, {"ids": [str(domains["hd_active"].public_id)], "reason": "单位撤销", "next": next_url}
+        DELETE,
+        {"ids": [str(domains["hd_active"].public_id)], "reason": "单位撤销", "next": next_url, "confirmed": "1"},
     )
     assert response.status_code == 302 and response["Location"] == back
 

@@ -102,19 +102,61 @@ def test_public_welfare_name():
     assert check.full_alabel.endswith(".xn--55qw42g")
 
 
-def test_ascii_and_mixed_names_are_allowed():
-    assert validate_label("beijing12345", suffix=".政务").alabel == "beijing12345"
+def test_chinese_with_letters_digits_and_hyphens_is_allowed():
     mixed = validate_label("北京12345", suffix=".政务")
     assert mixed.label == "北京12345"
     assert mixed.alabel == idna.encode("北京12345").decode()
-    assert validate_label("bei-jing", suffix=".政务").label == "bei-jing"
+    assert validate_label("bei-jing图书馆", suffix=".政务").label == "bei-jing图书馆"
+    assert validate_label("12345北", suffix=".公益").label == "12345北"
+    assert validate_label("a-北-1", suffix=".政务").label == "a-北-1"
 
 
-@pytest.mark.parametrize("raw", ["ＢＥＩＪＩＮＧ", "BeiJing", "  beijing  ", "ｂｅｉｊｉｎｇ"])
+@pytest.mark.parametrize("raw", ["ＢＥＩＪＩＮＧ市", "BeiJing市", "  beijing市  ", "ｂｅｉｊｉｎｇ市"])
 def test_upper_case_and_full_width_latin_are_folded(raw):
     check = validate_label(raw, suffix=".政务")
-    assert check.label == "beijing"
-    assert check.full_alabel == "beijing.xn--zfr164b"
+    assert check.label == "beijing市"
+    assert check.full_alabel == idna.encode("beijing市").decode() + ".xn--zfr164b"
+
+
+# --- the Chinese-character rule (CDNC practice for Chinese-script IDNs) -----------------
+
+NO_CHINESE = ("no_chinese", "域名须包含至少一个汉字，可搭配字母、数字和连字符。")
+
+
+@pytest.mark.parametrize(
+    "raw", ["abc", "beijing12345", "bei-jing", "ＡＢＣ", "12345", "a1-b2", "〇", "〇-1", "ＡＢＣ１２"]
+)
+def test_name_without_a_chinese_character_is_refused_with_the_rule(raw):
+    assert rejection(raw) == NO_CHINESE
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "北",  # CJK Unified Ideographs
+        "\u3400图书馆",  # Extension A
+        "\U00020000",  # Extension B
+        "\U0002a700",  # Extension C
+        "\U0002b740",  # Extension D
+        "\U0002b820",  # Extension E
+        "\U0002ceb0",  # Extension F
+        "\U00030000",  # Extension G
+        "二〇二六北京",  # 〇 may accompany a Chinese character
+    ],
+)
+def test_every_cjk_unified_ideographs_block_counts_as_chinese(label):
+    assert validate_label(label, suffix=".政务").label == label
+
+
+def test_ascii_alabel_of_a_chinese_name_counts_by_its_decoded_form():
+    assert validate_label(idna.encode("图书馆").decode(), suffix=".公益").label == "图书馆"
+
+
+def test_other_rules_are_reported_before_the_chinese_rule():
+    # The character, hyphen and dot rules name what to fix first; the Chinese rule follows.
+    assert rejection("bei_jing")[0] == "characters"
+    assert rejection("-beijing")[0] == "hyphen"
+    assert rejection("ab--cd")[0] == "hyphen34"
 
 
 def test_full_width_digits_and_hyphen_are_folded():
@@ -184,7 +226,8 @@ def test_double_hyphen_in_positions_3_and_4(raw):
 
 
 def test_double_hyphen_elsewhere_is_allowed():
-    assert validate_label("abc--d", suffix=".政务").label == "abc--d"
+    assert validate_label("北京市--区", suffix=".政务").label == "北京市--区"
+    assert validate_label("abc--北", suffix=".政务").label == "abc--北"
 
 
 @pytest.mark.parametrize(
@@ -218,13 +261,14 @@ def test_every_offending_character_is_listed_once():
 
 
 def test_name_that_breaks_idna_bidi_rule_gets_a_chinese_message():
-    code, message = rejection("aא")
+    code, message = rejection("北京aא")
     assert code == "idna"
     assert "IDNA 2008" in message
 
 
 def test_more_than_31_characters():
-    assert validate_label("a" * 31, suffix=".政务").label == "a" * 31
+    assert validate_label("北" * 31, suffix=".政务").label == "北" * 31
+    assert validate_label("北" + "a" * 30, suffix=".政务").label == "北" + "a" * 30
     code, message = rejection("北" * 32)
     assert code == "too_long"
     assert "31" in message and "32" in message

@@ -6,7 +6,12 @@ from django.urls import reverse
 from registry.models import User
 from registry.organisations.validators import validate_password_rule
 from tests import factories
+from tests.prg import follow_refusals  # noqa: F401  (the fixture)
 from tests.registry.test_registration import REGISTER_URL, registration_post
+
+# A refused 新用户注册 is a redirect to the form page (PRG); these tests read that page as the
+# browser shows it (tests/prg.py). tests/conac/test_prg.py checks the redirect itself.
+pytestmark = pytest.mark.usefixtures("follow_refusals")
 
 BAD = [" Abcd12345 ", "Abcd12345 ", " Abcd12345", "Abcd1234\n", "Abcd\t1234", "Ａbcd12345", "Abcd12345\r\n"]
 RULE = "8-16位半角英文和数字混合"

@@ -12,6 +12,11 @@ from conac import sms
 from conac.models import AuditEntry, Notice
 from registry.models import Unit, User
 from tests import factories
+from tests.prg import follow_refusals  # noqa: F401  (the fixture)
+
+# A refused 新用户注册 is a redirect to the form page (PRG); these tests read that page as the
+# browser shows it (tests/prg.py). tests/conac/test_prg.py checks the redirect itself.
+pytestmark = pytest.mark.usefixtures("follow_refusals")
 
 REGISTER_URL = "/register/"
 CODE_URL = "/register/code/"

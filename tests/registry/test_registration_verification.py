@@ -19,6 +19,7 @@ from registry.models import Unit, User
 from registry.organisations import demo, services, verification
 from registry.organisations.models import MobileVerification
 from tests import factories
+from tests.prg import follow_refusals  # noqa: F401  (the fixture)
 from tests.registry.test_registration import (
     CODE_URL,
     MOBILE,
@@ -26,6 +27,10 @@ from tests.registry.test_registration import (
     code_sent_to,
     registration_post,
 )
+
+# A refused 新用户注册 is a redirect to the form page (PRG); these tests read that page as the
+# browser shows it (tests/prg.py). tests/conac/test_prg.py checks the redirect itself.
+pytestmark = pytest.mark.usefixtures("follow_refusals")
 
 E164 = f"+86{MOBILE}"
 NEW_UNIT = "北京市海淀区新注册局"

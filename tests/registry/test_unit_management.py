@@ -244,7 +244,10 @@ def test_invalid_update_shows_field_error_and_manual_message_and_changes_nothing
 
 def test_update_with_a_taken_credit_code_is_refused(client_for, office_user, unit, other_unit):
     before = _snapshot(unit)
-    response = client_for(office_user).post(detail_url(unit), update_post(unit, credit_code=other_unit.credit_code))
+    response = client_for(office_user).post(
+        detail_url(unit), update_post(unit, credit_code=other_unit.credit_code), follow=True
+    )
+    assert response.redirect_chain[0][0].startswith(f"/units/?unit={unit.public_id}&form=")  # PRG
     assert "该统一社会信用代码已注册" in response.content.decode()
     assert _snapshot(unit) == before
 
@@ -260,7 +263,7 @@ def test_update_with_a_new_password_resets_it_too(client_for, office_user, unit,
 def test_update_with_a_weak_new_password_changes_nothing(client_for, office_user, unit):
     before = _snapshot(unit)
     response = client_for(office_user).post(
-        detail_url(unit), update_post(unit, address="不应保存的地址", new_password="short1")
+        detail_url(unit), update_post(unit, address="不应保存的地址", new_password="short1"), follow=True
     )
     assert "8-16位半角英文和数字混合" in " ".join(response.context["detail_form"].errors["new_password"])
     assert _snapshot(unit) == before
@@ -277,7 +280,7 @@ def test_reset_password_lets_the_unit_log_in_with_it(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(office_user).post(
-            detail_url(unit), {"action": "reset", "new_password": "NewPass2025"}, follow=True
+            detail_url(unit), {"action": "reset", "new_password": "NewPass2025", "confirmed": "1"}, follow=True
         )
     assert "密码已重置，已通知该单位联系人" in response.content.decode()
     assert can_log_in("alice", "NewPass2025")
@@ -295,8 +298,8 @@ def test_reset_password_lets_the_unit_log_in_with_it(
 
 def test_two_resets_notify_twice(client_for, office_user, unit):
     client = client_for(office_user)
-    client.post(detail_url(unit), {"action": "reset", "new_password": "NewPass2025"})
-    client.post(detail_url(unit), {"action": "reset", "new_password": "NewPass2026"})
+    client.post(detail_url(unit), {"action": "reset", "new_password": "NewPass2025", "confirmed": "1"})
+    client.post(detail_url(unit), {"action": "reset", "new_password": "NewPass2026", "confirmed": "1"})
     assert Notice.objects.filter(template="password_reset", channel="sms").count() == 2
     assert can_log_in("alice", "NewPass2026")
 
@@ -318,7 +321,7 @@ def test_bad_new_password_is_refused_and_nothing_changes(client_for, office_user
 def test_unit_with_an_incomplete_field_cannot_get_its_password_reset(client_for, office_user, unit):
     Unit.objects.filter(pk=unit.pk).update(handler="")
     response = client_for(office_user).post(
-        detail_url(unit), {"action": "reset", "new_password": "NewPass2025"}, HTTP_HX_REQUEST="true"
+        detail_url(unit), {"action": "reset", "new_password": "NewPass2025", "confirmed": "1"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
     assert INCOMPLETE in response.content.decode()
