@@ -16,13 +16,13 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from conac import exports, hotcache
-from conac.workdays import WorkdayCalendar
+from conac.workdays import WorkdayCalendar, as_date
 from registry.organisations.models import Office
 from registry.organisations.validators import credit_code_category, kind_mismatch
 
 from . import names
 from .forms import DomainSearchForm
-from .models import Domain, ReservedName
+from .models import Domain, DomainStatus, ReservedName
 
 OFFICE_DEADLINE_WORKDAYS = 5  # the 编办's online review is due within 5 working days
 SIMILAR_PER_ROW = 8
@@ -133,6 +133,12 @@ def queue_rows(domains, *, flag_overdue, today=None):
     for label, unit_id, s in pool:
         by_label.setdefault(label, []).append((unit_id, s))
     calendar = WorkdayCalendar().load(min(d.submitted_at for d in domains), today)
+    # A page's applications were mostly sent on a few days: count each day's wait once.
+    waits = {}
+    # get_status_display() flattens the field's choices on every call; a page shows ~200 of them.
+    status_names = dict(DomainStatus.choices)
+    for s in similar_pool:
+        s.status_name = status_names.get(s.status, s.status)
     rows = []
     for d in domains:
         spellings = variants[d.pk] | {d.label}
@@ -147,7 +153,13 @@ def queue_rows(domains, *, flag_overdue, today=None):
             and (label.startswith(d.label) or label in prefixes[d.pk])
         ][: max(0, SIMILAR_PER_ROW - len(conflicts))]
         others_count = unit_counts.get(d.unit_id, 1) - 1
-        waited = calendar.workdays_between(d.submitted_at, today)
+        submitted_on = as_date(d.submitted_at)
+        if submitted_on not in waits:
+            waits[submitted_on] = calendar.workdays_between(submitted_on, today)
+        waited = waits[submitted_on]
+        others_here = [o for o in others.get(d.unit_id, []) if o.pk != d.pk][:OTHERS_PER_ROW]
+        for o in others_here:
+            o.status_name = status_names.get(o.status, o.status)
         rows.append(
             {
                 "domain": d,
@@ -157,7 +169,7 @@ def queue_rows(domains, *, flag_overdue, today=None):
                 "conflicts": conflicts,
                 "reserved": [r for r in reserved if r.label in spellings and r.suffix in ("", d.suffix)],
                 "similar": similar,
-                "others": [o for o in others.get(d.unit_id, []) if o.pk != d.pk][:OTHERS_PER_ROW],
+                "others": others_here,
                 "others_count": min(others_count, OTHERS_COUNT_LIMIT),
                 "others_count_capped": others_count > OTHERS_COUNT_LIMIT,
                 "waited_workdays": waited,
