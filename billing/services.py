@@ -292,6 +292,19 @@ def register_remittance(office, *, amount, remitted_on, voucher_no, note="", act
     return remittance
 
 
+def consumable_count(amounts, balance):
+    """How many of the 已收费 ``amounts`` (in the order 认款 consumes them, oldest marking first) a
+    ``balance`` pays: strictly in order, stopping at the first that does not fit; later charges
+    wait for the next 认款. The one rule for 认款 itself and for the question asked before it."""
+    count = 0
+    for amount in amounts:
+        if amount > balance:
+            break
+        balance -= amount
+        count += 1
+    return count
+
+
 def confirm_remittance(remittance, *, actor, now=None):
     """认款: CONAC confirms the money arrived. In one transaction the system
 
@@ -341,12 +354,9 @@ def confirm_remittance(remittance, *, actor, now=None):
             .select_related("domain")  # the audit entries name each domain: not a query per charge
             .order_by("marked_at", "id")
         )
-        consumed = []
-        for charge in marked:
-            if charge.amount > balance:
-                break  # strictly oldest first: later charges wait for the next 认款
+        consumed = marked[: consumable_count([c.amount for c in marked], balance)]
+        for charge in consumed:
             balance -= charge.amount
-            consumed.append(charge)
             entries.append(
                 LedgerEntry(
                     office_id=account.office_id,

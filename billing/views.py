@@ -325,13 +325,9 @@ def _marked_amounts(office_ids):
 def _remittance_question(remittance, balance, amounts):
     """What 认款 will do, for the question asked first: services.confirm_remittance consumes the
     已收费 charges strictly oldest first while the balance covers each (a preview; it decides)."""
-    available = balance + remittance.amount
-    count, total = 0, ZERO
-    for amount in amounts:
-        if amount > available:
-            break
-        available -= amount
-        count, total = count + 1, total + amount
+    count = services.consumable_count(amounts, balance + remittance.amount)
+    total = sum(amounts[:count], ZERO)
+    available = balance + remittance.amount - total
     question = f"认款 {yuan_text(remittance.amount)}，将按收费先后消费 {count} 笔"
     if count:
         question += f"（共 {yuan_text(total)}）"
