@@ -487,13 +487,8 @@ def _report_office_or_404(user, code):
 @allow(STAFF)
 def reconciliation(request):
     """对账报表: 编办 its own line; CONAC every office with money figures, and the totals."""
-    office = request.user.office if request.user.role == User.Role.OFFICE else None
-    report = reports.reconciliation(office)
-    # 首页's per-province chart links here: that province's office and every office under it.
-    province = request.GET.get("province", "")
-    province = registry_todo.province_name(province) if office is None and re.fullmatch(r"\d{2}", province) else ""
-    if province:
-        report = reports.within_province(report, request.GET["province"])
+    office = _report_scope(request.user)
+    report, province = _report_for(request.user, request.GET.get("province", ""))
     page = Paginator(report.lines, REPORT_LINES_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -511,13 +506,15 @@ def reconciliation(request):
 @allow(STAFF)
 def reconciliation_export(request):
     """导出Excel of the 对账报表 the user may see: at once when it fits on one page, else as an export job."""
-    report = reports.reconciliation(_report_scope(request.user))
+    code = request.GET.get("province", "")
+    report, province = _report_for(request.user, code)
     if len(report.lines) <= REPORT_LINES_PER_PAGE:
         return exports.xlsx_response(reports.export_xlsx(report), f"对账报表-{timezone.localdate():%Y%m%d}.xlsx")
+    back = reverse("billing:reconciliation") + (f"?province={code}" if province else "")
     job = exports.start(
         reconciliation_export_table,
         owner=request.user,
-        parameters={"back": reverse("billing:reconciliation")},
+        parameters={"back": back, "province": code if province else ""},
         rows_total=len(report.lines) + 1,
     )
     return redirect("exports:job", public_id=job.public_id)
@@ -528,10 +525,23 @@ def _report_scope(user):
     return user.office if user.role == User.Role.OFFICE else None
 
 
+def _report_for(user, province_code):
+    """The 对账报表 the user may see and the province's name: CONAC may narrow it to one province
+    (its office and every office under it, as 首页's chart links do); an office sees its own line
+    whatever it asks. The page, its 导出Excel and the export job all read it from here."""
+    office = _report_scope(user)
+    report = reports.reconciliation(office)
+    valid = office is None and re.fullmatch(r"\d{2}", province_code or "")
+    province = registry_todo.province_name(province_code) if valid else ""
+    if province:
+        report = reports.within_province(report, province_code)
+    return report, province
+
+
 @exports.source(title="对账报表")
 def reconciliation_export_table(owner, parameters):
     """The 对账报表 export as a job: the owner's scope again, the same rows as ``reports.export_xlsx``."""
-    report = reports.reconciliation(_report_scope(owner))
+    report, _province = _report_for(owner, parameters.get("province", ""))
 
     def rows():
         for line in report.lines:

@@ -289,6 +289,35 @@ def test_an_office_exports_only_its_own_line(scenario, client_for, other_office_
     assert [row[1] for row in rows[1:]] == ["上海市委编办", "合计"]
 
 
+def test_a_province_export_holds_that_province_and_its_own_totals(scenario, client_for, conac_user):
+    """首页's per-province bar opens 对账报表 for one province; its 导出Excel holds the same lines."""
+    page = client_for(conac_user).get(REPORT, {"province": "31"})
+    assert f'{EXPORT}?province=31"' in page.content.decode()
+    rows = _sheet(client_for(conac_user).get(EXPORT, {"province": "31"}))
+    assert [row[1] for row in rows[1:]] == ["上海市委编办", "合计"]
+    shanghai = [line for line in page.context["report"].lines if line.office.code == "310000"][0]
+    assert Decimal(str(rows[-1][2])) == shanghai.marked_total == page.context["report"].total.marked_total
+
+
+def test_a_province_export_as_a_job_keeps_the_province(scenario, client_for, conac_user, monkeypatch):
+    from billing import views as billing_views
+
+    monkeypatch.setattr(billing_views, "REPORT_LINES_PER_PAGE", 0)  # too long for one page: an export job
+    response = client_for(conac_user).get(EXPORT, {"province": "11"})
+    assert response.status_code == 302
+    from conac.models import ExportJob
+
+    job = ExportJob.objects.get()
+    assert job.parameters["province"] == "11" and job.parameters["back"].endswith("?province=11")
+    table = billing_views.reconciliation_export_table(conac_user, job.parameters)
+    assert [row[1] for row in table.rows] == ["北京市海淀区委编办", "合计"]
+
+
+def test_an_office_cannot_widen_its_export_with_a_province(scenario, client_for, other_office_user):
+    rows = _sheet(client_for(other_office_user).get(EXPORT, {"province": "11"}))
+    assert [row[1] for row in rows[1:]] == ["上海市委编办", "合计"]
+
+
 # --- Demo data -----------------------------------------------------------------------------------
 
 
