@@ -34,7 +34,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from badges.hotpath import paths
@@ -44,9 +44,13 @@ from registry.management.commands.bench_forwarding import (
     SITE_HOST,
     Gunicorn,
     WrkRunner,
+    add_wrk_arguments,
     bench_unit,
     free_port,
     http_get,
+    require_bench_database,
+    require_cache,
+    require_wrk,
 )
 from registry.models import Domain, DomainStatus, Unit
 from registry.organisations.regions import load_regions
@@ -194,16 +198,7 @@ class Command(BaseCommand):
     help = "基准测试：标识脚本与标识证书页（首个中间件、进程内存）对同样大小的WhiteNoise静态文件，nginx提供的标识文件对nginx静态文件"
 
     def add_arguments(self, parser):
-        parser.add_argument("--rounds", type=int, default=3)
-        parser.add_argument("--duration", type=int, default=10, help="每次wrk运行的秒数")
-        parser.add_argument("--threads", type=int, default=2)
-        parser.add_argument("--connections", type=int, default=32)
-        parser.add_argument("--workers", type=int, default=4, help="gunicorn sync worker数")
-        parser.add_argument(
-            "--cache-url",
-            default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/12"),
-            help="gunicorn使用的共享缓存（标识表版本号），与生产相同用Redis",
-        )
+        add_wrk_arguments(parser, cache_help="gunicorn使用的共享缓存（标识表版本号），与生产相同用Redis")
         parser.add_argument("--skip-nginx", action="store_true", help="不测nginx部分")
         parser.add_argument("--cleanup", action="store_true", help="删除基准测试数据后退出")
         parser.add_argument(
@@ -211,17 +206,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        name = str(connection.settings_dict["NAME"])
-        if connection.vendor != "postgresql" or ("bench" not in name and not options["yes_i_know"]):
-            raise CommandError(
-                f"只在名称含“bench”的PostgreSQL数据库上运行（当前：{connection.vendor} {name}），或加 --yes-i-know。"
-            )
+        require_bench_database(options)
         if options["cleanup"]:
             self.cleanup()
             return
-        wrk = shutil.which("wrk")
-        if not wrk:
-            raise CommandError("没有找到wrk（Debian：apt-get install wrk）。")
+        wrk = require_wrk()
         nginx = None if options["skip_nginx"] else shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
         if not options["skip_nginx"] and nginx is None:
             raise CommandError(
@@ -229,15 +218,7 @@ class Command(BaseCommand):
             )
         if not 1 <= options["rounds"] <= 10 or not 1 <= options["duration"] <= 60:
             raise CommandError("--rounds 1–10，--duration 1–60 秒。")
-        if options["cache_url"].startswith("redis://"):
-            import redis
-
-            try:
-                redis.Redis.from_url(options["cache_url"], socket_connect_timeout=2).ping()
-            except redis.RedisError as exc:
-                raise CommandError(
-                    f"连不上 {options['cache_url']}（{exc}）；可用 --cache-url locmemcache:// 。"
-                ) from None
+        require_cache(options["cache_url"])
 
         badge = self.seed()
         script_path = paths.script_path(badge.code)

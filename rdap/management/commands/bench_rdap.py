@@ -21,8 +21,6 @@ Runs only on a database whose name contains “bench” (or with ``--yes-i-know`
 starts is stopped when it ends.
 """
 
-import os
-import shutil
 import statistics
 import tempfile
 import time
@@ -35,7 +33,16 @@ from django.utils import timezone
 
 from registry.management.commands.bench_domains import BENCH_PREFIX
 from registry.management.commands.bench_domains import Command as DomainGenerator
-from registry.management.commands.bench_forwarding import SITE_HOST, Gunicorn, WrkRunner, http_get
+from registry.management.commands.bench_forwarding import (
+    SITE_HOST,
+    Gunicorn,
+    WrkRunner,
+    add_wrk_arguments,
+    http_get,
+    require_bench_database,
+    require_cache,
+    require_wrk,
+)
 from registry.models import Domain
 from registry.organisations.regions import load_regions
 
@@ -83,40 +90,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--domains", type=int, default=1_000_000, help="数据库中至少要有的基准测试域名数")
         parser.add_argument("--units-per-office", type=int, default=50)
-        parser.add_argument("--rounds", type=int, default=3)
-        parser.add_argument("--duration", type=int, default=10, help="每次wrk运行的秒数")
-        parser.add_argument("--threads", type=int, default=2)
-        parser.add_argument("--connections", type=int, default=32)
-        parser.add_argument("--workers", type=int, default=4, help="gunicorn sync worker数")
-        parser.add_argument(
-            "--cache-url",
-            default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/12"),
-            help="gunicorn使用的共享缓存（版本号与限频计数），与生产相同用Redis",
-        )
+        add_wrk_arguments(parser, cache_help="gunicorn使用的共享缓存（版本号与限频计数），与生产相同用Redis")
         parser.add_argument(
             "--yes-i-know", action="store_true", help="数据库名称不含 bench 时也运行（会写入大量测试数据）"
         )
 
     def handle(self, *args, **options):
-        name = str(connection.settings_dict["NAME"])
-        if connection.vendor != "postgresql" or ("bench" not in name and not options["yes_i_know"]):
-            raise CommandError(
-                f"只在名称含“bench”的PostgreSQL数据库上运行（当前：{connection.vendor} {name}），或加 --yes-i-know。"
-            )
-        wrk = shutil.which("wrk")
-        if not wrk:
-            raise CommandError("没有找到wrk（Debian：apt-get install wrk）。")
+        require_bench_database(options)
+        wrk = require_wrk()
         if not 1 <= options["rounds"] <= 10 or not 1 <= options["duration"] <= 60 or options["domains"] < 1:
             raise CommandError("--rounds 1–10，--duration 1–60 秒，--domains 至少 1。")
-        if options["cache_url"].startswith("redis://"):
-            import redis
-
-            try:
-                redis.Redis.from_url(options["cache_url"], socket_connect_timeout=2).ping()
-            except redis.RedisError as exc:
-                raise CommandError(
-                    f"连不上 {options['cache_url']}（{exc}）；可用 --cache-url locmemcache:// 。"
-                ) from None
+        require_cache(options["cache_url"])
 
         count = self.seed(options["domains"], options["units_per_office"])
         self.stdout.write(f"负载（uptime）：{load_average()}")

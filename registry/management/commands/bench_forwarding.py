@@ -52,16 +52,7 @@ class Command(BaseCommand):
     help = "基准测试：URL转发（首个中间件）与同样大小的WhiteNoise静态文件的吞吐量之比（本机回环，gunicorn + wrk）"
 
     def add_arguments(self, parser):
-        parser.add_argument("--rounds", type=int, default=3)
-        parser.add_argument("--duration", type=int, default=10, help="每次wrk运行的秒数")
-        parser.add_argument("--threads", type=int, default=2)
-        parser.add_argument("--connections", type=int, default=32)
-        parser.add_argument("--workers", type=int, default=4, help="gunicorn sync worker数")
-        parser.add_argument(
-            "--cache-url",
-            default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/12"),
-            help="gunicorn使用的共享缓存（转发表版本号），与生产相同用Redis",
-        )
+        add_wrk_arguments(parser, cache_help="gunicorn使用的共享缓存（转发表版本号），与生产相同用Redis")
         parser.add_argument(
             "--reference-bytes",
             type=int,
@@ -74,29 +65,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        name = str(connection.settings_dict["NAME"])
-        if connection.vendor != "postgresql" or ("bench" not in name and not options["yes_i_know"]):
-            raise CommandError(
-                f"只在名称含“bench”的PostgreSQL数据库上运行（当前：{connection.vendor} {name}），或加 --yes-i-know。"
-            )
+        require_bench_database(options)
         if options["cleanup"]:
             self.cleanup()
             return
-        wrk = shutil.which("wrk")
-        if not wrk:
-            raise CommandError("没有找到wrk（Debian：apt-get install wrk）。")
+        wrk = require_wrk()
         if not 1 <= options["rounds"] <= 10 or not 1 <= options["duration"] <= 60:
             raise CommandError("--rounds 1–10，--duration 1–60 秒。")
 
-        if options["cache_url"].startswith("redis://"):
-            import redis
-
-            try:
-                redis.Redis.from_url(options["cache_url"], socket_connect_timeout=2).ping()
-            except redis.RedisError as exc:
-                raise CommandError(
-                    f"连不上 {options['cache_url']}（{exc}）；可用 --cache-url locmemcache:// 。"
-                ) from None
+        require_cache(options["cache_url"])
         domain = self.seed()
         host = domain.full_alabel
         expected = TARGET.rstrip("/") + PATH
@@ -212,6 +189,46 @@ class Command(BaseCommand):
 
 
 # --- the server and the load generator ---------------------------------------------------
+
+
+def add_wrk_arguments(parser, *, cache_help):
+    """The options every gunicorn + wrk benchmark takes (this one, bench_badges, bench_rdap)."""
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="每次wrk运行的秒数")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync worker数")
+    parser.add_argument(
+        "--cache-url", default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/12"), help=cache_help
+    )
+
+
+def require_bench_database(options):
+    """Benchmarks write data: only on a PostgreSQL database named for it, unless --yes-i-know."""
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor != "postgresql" or ("bench" not in name and not options["yes_i_know"]):
+        raise CommandError(
+            f"只在名称含“bench”的PostgreSQL数据库上运行（当前：{connection.vendor} {name}），或加 --yes-i-know。"
+        )
+
+
+def require_wrk():
+    """The path of wrk, or a clear error."""
+    wrk = shutil.which("wrk")
+    if not wrk:
+        raise CommandError("没有找到wrk（Debian：apt-get install wrk）。")
+    return wrk
+
+
+def require_cache(cache_url):
+    """The shared cache gunicorn will use answers, before anything is started."""
+    if cache_url.startswith("redis://"):
+        import redis
+
+        try:
+            redis.Redis.from_url(cache_url, socket_connect_timeout=2).ping()
+        except redis.RedisError as exc:
+            raise CommandError(f"连不上 {cache_url}（{exc}）；可用 --cache-url locmemcache:// 。") from None
 
 
 def bench_unit(name, org_code, *, address, mobile, email):
