@@ -18,7 +18,7 @@ import binascii
 import hashlib
 import json
 import time
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -354,16 +354,10 @@ def answer(request):
 
 # --- the dedicated host -----------------------------------------------------------------------
 
-_rdap_host = (None, "")
-
 
 def rdap_host():
     """``RDAP_BASE_URL``'s host as the routing middleware normalises hosts."""
-    global _rdap_host
-    base = settings.RDAP_BASE_URL
-    if _rdap_host[0] != base:
-        _rdap_host = (base, forwarding.normalise_host(urlsplit(base).netloc))
-    return _rdap_host[1]
+    return forwarding.url_host(settings.RDAP_BASE_URL)
 
 
 def serve_rdap_host(host, request):

@@ -11,8 +11,6 @@ Every response carries its own ``Content-Length``, caching headers, ETag (a matc
 reads or sets a cookie.
 """
 
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.http import HttpResponse
 
@@ -133,16 +131,9 @@ def answer(request):
     return handler(request, argument)
 
 
-_badge_host = (None, "")
-
-
 def badge_host():
     """``BADGE_BASE_URL``'s host as the routing middleware normalises hosts."""
-    global _badge_host
-    base = settings.BADGE_BASE_URL
-    if _badge_host[0] != base:
-        _badge_host = (base, forwarding.normalise_host(urlsplit(base).netloc))
-    return _badge_host[1]
+    return forwarding.url_host(settings.BADGE_BASE_URL)
 
 
 def serve_badge_host(host, request):

@@ -47,6 +47,13 @@ def bump_version():
     hotcache.bump(VERSION_KEY)
 
 
+@lru_cache(maxsize=16)
+def url_host(url):
+    """The host of a base-URL setting (``BADGE_BASE_URL``, ``RDAP_BASE_URL``) as ``normalise_host``
+    gives it, worked out once per value."""
+    return normalise_host(urlsplit(url).netloc)
+
+
 @lru_cache(maxsize=4096)
 def normalise_host(raw):
     """``Host`` → lower-case A-labels, no port, no trailing dot; an IPv6 literal in brackets;

@@ -45,6 +45,7 @@ from registry.management.commands.bench_forwarding import (
     Gunicorn,
     WrkRunner,
     add_wrk_arguments,
+    bench_domain_fields,
     bench_unit,
     free_port,
     http_get,
@@ -52,7 +53,7 @@ from registry.management.commands.bench_forwarding import (
     require_cache,
     require_wrk,
 )
-from registry.models import Domain, DomainStatus, Unit
+from registry.models import Domain, Unit
 from registry.organisations.regions import load_regions
 
 BENCH_UNIT = "基准测试标识单位"
@@ -375,23 +376,7 @@ class Command(BaseCommand):
             badge = Badge.objects.filter(unit=unit).first()
             if badge is not None:
                 return badge
-            from registry.domains import names
-
-            checked = names.validate_label(BENCH_LABEL, suffix=names.ORGAN_SUFFIX)
-            domain, _ = Domain.objects.get_or_create(
-                unit=unit,
-                label=checked.label,
-                suffix=checked.suffix,
-                defaults={
-                    "office_id": unit.office_id,
-                    "alabel": checked.alabel,
-                    "years": 1,
-                    "status": DomainStatus.ACTIVE,
-                    "registered_on": today,
-                    "expires_on": today + datetime.timedelta(days=365),
-                    "submitted_at": now,
-                },
-            )
+            domain, _ = Domain.objects.get_or_create(**bench_domain_fields(unit, BENCH_LABEL, today, now))
             application = WebsiteApplication.objects.create(
                 unit=unit,
                 office_id=unit.office_id,

@@ -153,23 +153,7 @@ class Command(BaseCommand):
             unit = bench_unit(
                 BENCH_UNIT, "89999999", address="基准路1号", mobile="+8613800138000", email="bench@example.cn"
             )
-            from registry.domains import names
-
-            checked = names.validate_label(BENCH_LABEL, suffix=names.ORGAN_SUFFIX)
-            domain, _ = Domain.objects.update_or_create(
-                unit=unit,
-                label=checked.label,
-                suffix=checked.suffix,
-                defaults={
-                    "office_id": unit.office_id,
-                    "alabel": checked.alabel,
-                    "years": 1,
-                    "status": DomainStatus.ACTIVE,
-                    "registered_on": today,
-                    "expires_on": today + datetime.timedelta(days=365),
-                    "submitted_at": timezone.now(),
-                },
-            )
+            domain, _ = Domain.objects.update_or_create(**bench_domain_fields(unit, BENCH_LABEL, today, timezone.now()))
             DnsRecord.objects.update_or_create(
                 domain=domain,
                 host="@",
@@ -229,6 +213,28 @@ def require_cache(cache_url):
             redis.Redis.from_url(cache_url, socket_connect_timeout=2).ping()
         except redis.RedisError as exc:
             raise CommandError(f"连不上 {cache_url}（{exc}）；可用 --cache-url locmemcache:// 。") from None
+
+
+def bench_domain_fields(unit, label, today, now):
+    """The keys and ``defaults`` of a benchmark's live .政务 domain of ``unit``, for get_or_create or
+    update_or_create."""
+    from registry.domains import names
+
+    checked = names.validate_label(label, suffix=names.ORGAN_SUFFIX)
+    return {
+        "unit": unit,
+        "label": checked.label,
+        "suffix": checked.suffix,
+        "defaults": {
+            "office_id": unit.office_id,
+            "alabel": checked.alabel,
+            "years": 1,
+            "status": DomainStatus.ACTIVE,
+            "registered_on": today,
+            "expires_on": today + datetime.timedelta(days=365),
+            "submitted_at": now,
+        },
+    }
 
 
 def bench_unit(name, org_code, *, address, mobile, email):
