@@ -84,6 +84,19 @@ class VersionedTable:
                     self._entries.popitem(last=False)
         return value
 
+    def fill_many(self, keys, load_many):
+        """``load_many(keys)`` (a dict key → value) and remember its values, unless the table
+        was dropped meanwhile: one load for all of a page's misses."""
+        generation = self._generation
+        values = load_many(keys)
+        with self._lock:
+            if generation == self._generation:
+                for key, value in values.items():
+                    self._entries[key] = value
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+        return values
+
     def get(self, key, load):
         """The value for ``key``: from memory when warm, else from ``load()`` (and remembered)."""
         value = self.peek(key)

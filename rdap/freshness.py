@@ -3,7 +3,8 @@
 The hot path (``hotpath``) keeps each answer in a per-process ``conac.hotcache`` table that
 watches three versions in the shared cache:
 
-- ``rdap:version``, bumped after any committed save or delete of a domain or a unit;
+- ``rdap:version``, bumped after any committed save or delete of a domain or a unit, and after
+  an update of domains in bulk (``registry.domains.models.domains_updated``);
 - URL转发's version, bumped whenever a zone changes (DNS approvals, 删除域名, and the daily
   jobs' activation, renewal and expiry, which write in bulk and so send no model signal);
 - the public badge version, bumped when a badge is issued, revoked or its unit changes.
@@ -37,8 +38,10 @@ def _changed(sender, **kwargs):
 
 
 def connect():
+    from registry.domains.models import domains_updated
     from registry.models import Domain, Unit
 
+    domains_updated.connect(_changed, sender=Domain, dispatch_uid="rdap-domains-updated")
     for model in (Domain, Unit):
         post_save.connect(_changed, sender=model, dispatch_uid=f"rdap-{model.__name__}-saved")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"rdap-{model.__name__}-deleted")

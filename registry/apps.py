@@ -16,3 +16,8 @@ class RegistryConfig(AppConfig):
         from . import todo
 
         todo.register()
+
+        # The review queues' rendered rows are dropped when anything they show changes.
+        from .domains import queue_cells
+
+        queue_cells.connect()

@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.dispatch import Signal
 
 from conac import workflow
 from registry.organisations.models import JurisdictionQuerySet
@@ -49,8 +50,20 @@ def check_transition(from_state, to_state, role):
     workflow.check(TRANSITIONS, from_state, to_state, role, labels=dict(DomainStatus.choices))
 
 
+# Sent after an UPDATE of domains in bulk (``Domain.objects.filter(…).update(…)``: fee marking,
+# the daily activation and renewal jobs), which sends no post_save: the caches of what domains
+# show (the review queues' rows, RDAP) listen to both.
+domains_updated = Signal()
+
+
 class DomainQuerySet(JurisdictionQuerySet):
     """A unit its own domains; an office its units' and, read-only, those below; CONAC all."""
+
+    def update(self, **kwargs):
+        count = super().update(**kwargs)
+        if count:
+            domains_updated.send(sender=self.model)
+        return count
 
     def live(self):
         return self.filter(status__in=LIVE_STATES)

@@ -20,7 +20,7 @@ from conac.pagination import BoundedPaginator
 from review import services as review
 from review.models import CommonReason, Tier
 
-from . import progress
+from . import progress, queue_cells
 from . import queries as domain_queries
 from . import services as domain_services
 from .forms import DeleteDomainsForm, DomainApplicationForm, DomainSearchForm, ReviewDecisionForm
@@ -188,7 +188,8 @@ def _queue(request, *, title, flag_overdue, form=None):
     pending = review.queue_for(Domain.objects.all(), request.user)
     pending = pending.select_related("unit", "unit__region", "office").order_by("submitted_at", "id")
     page = BoundedPaginator(pending, PER_PAGE).get_page(request.GET.get("page"))
-    rows = domain_queries.queue_rows(page.object_list, flag_overdue=flag_overdue)
+    tier = review.tier_of(request.user)
+    rows = queue_cells.rows(page.object_list, tier=tier, flag_overdue=flag_overdue)
     return render(
         request,
         "registry/domain_queue.html",
@@ -200,8 +201,7 @@ def _queue(request, *, title, flag_overdue, form=None):
             # A refused submission keeps the reviewer's ticks, so only the 审核意见 needs fixing.
             "checked": set(form.data.getlist("ids")) if form is not None else set(),
             "reasons": list(CommonReason.objects.filter(is_active=True)),
-            "tier": review.tier_of(request.user),
-            "deadline": domain_queries.OFFICE_DEADLINE_WORKDAYS,
+            "tier": tier,
         },
     )
 

@@ -381,8 +381,8 @@ def test_the_queues_run_a_fixed_number_of_queries(client_for, office_user, conac
     other_units = [factories.make_unit(region_code="110108") for _ in range(3)]
     CommonReason.objects.create(text="名称不规范")
 
-    _fill_queue(3, status, units[:2], other_units[:1])
     reviewer.get(url)  # warm the session and content-type caches
+    _fill_queue(3, status, units[:2], other_units[:1])  # saving domains drops the kept rows
     few = _queries(reviewer, url)
 
     Domain.objects.all().delete()
@@ -391,6 +391,43 @@ def test_the_queues_run_a_fixed_number_of_queries(client_for, office_user, conac
     assert Domain.objects.filter(status=status).count() == 25
     assert many == few, f"{few} queries for 3 rows, {many} for 20 rows"
     assert few <= 15  # session, user, count, rows, 3 for the rows' context, calendar, reasons, …
+    # Once drawn, the rows are kept: the next view runs none of the rows' 5 queries
+    # (reserved names, alike names, the units' other domains and their counts, the calendar).
+    assert _queries(reviewer, url) == few - 5
+
+
+def _row(reviewer, domain):
+    return row_of(reviewer.get(OFFICE_QUEUE).content.decode(), domain)
+
+
+def test_a_kept_row_is_drawn_again_when_anything_it_shows_changes(
+    client_for, office_user, unit, other_unit, today_is
+):
+    from conac.models import WorkdayException
+
+    today_is(datetime.date(2026, 12, 4))  # a Friday
+    reviewer = client_for(office_user)
+    domain = factories.make_domain(unit, "海淀测试局", submitted_at=at(2026, 11, 30))  # the Monday
+    assert "无相似的在用名称" in _row(reviewer, domain)
+    assert _row(reviewer, domain) == _row(reviewer, domain)  # kept
+
+    # Another unit takes an alike name (a save).
+    alike = factories.make_domain(other_unit, "海淀测试局网", status=DomainStatus.ACTIVE)
+    assert f"海淀测试局网.政务（{other_unit.name}，注册成功）" in _row(reviewer, domain)
+    # Its state changes in bulk, as fee marking and the daily jobs write it (no post_save).
+    Domain.objects.filter(pk=alike.pk).update(status=DomainStatus.EXPIRED)
+    assert f"海淀测试局网.政务（{other_unit.name}，已过期）" in _row(reviewer, domain)
+    # The applying unit is renamed.
+    unit.name = "海淀区改名后的测试局"
+    unit.save()
+    assert "海淀区改名后的测试局" in _row(reviewer, domain)
+    # CONAC reserves the name.
+    ReservedName.objects.create(label="海淀测试局", suffix="", note="测试保留")
+    assert "海淀测试局（保留名称，所有后缀：测试保留）" in _row(reviewer, domain).replace(" ", "")
+    # A working day of the wait becomes a holiday: the wait is counted again.
+    waited = int(re.search(r"(\d+)个工作日", _row(reviewer, domain)).group(1))
+    WorkdayException.objects.create(date=datetime.date(2026, 12, 2), is_workday=False, note="测试")
+    assert f"{waited - 1}个工作日" in _row(reviewer, domain)
 
 
 # --- Notices to the unit ------------------------------------------------------------------------
