@@ -121,6 +121,9 @@ RATELIMIT_BACKEND = env.str("RATELIMIT_BACKEND", default="cache" if env.str("CAC
 AUTH_USER_MODEL = "registry.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Django's, reading the user's office and unit with the user (registry/organisations/backends.py).
+    "registry.organisations.backends.UserBackend",
+    # Sessions signed in before UserBackend existed keep working until they expire.
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -41,6 +41,8 @@ TRANSITIONS = {
     **{(state, S.DELETED): "office" for state in S if state != S.DELETED},  # 删除域名
 }
 
+STATUS_NAMES = dict(DomainStatus.choices)
+
 # States in which a name is taken: no other application may use it.
 LIVE_STATES = [s for s in S if s not in (S.REJECTED, S.DELETED)]
 
@@ -135,6 +137,12 @@ class Domain(Reviewable):
         from .names import SUFFIXES
 
         return f"{self.alabel}.{SUFFIXES.get(self.suffix, '')}"
+
+    @property
+    def status_name(self):
+        """The state's name (待审核, 注册成功…): ``get_status_display()`` without flattening the
+        field's choices on each call (lists show hundreds of them)."""
+        return STATUS_NAMES.get(self.status, self.status)
 
     @property
     def is_live(self):

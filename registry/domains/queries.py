@@ -22,7 +22,7 @@ from registry.organisations.validators import credit_code_category, kind_mismatc
 
 from . import names
 from .forms import DomainSearchForm
-from .models import Domain, DomainStatus, ReservedName
+from .models import Domain, ReservedName
 
 OFFICE_DEADLINE_WORKDAYS = 5  # the 编办's online review is due within 5 working days
 SIMILAR_PER_ROW = 8
@@ -135,10 +135,6 @@ def queue_rows(domains, *, flag_overdue, today=None):
     calendar = WorkdayCalendar().load(min(d.submitted_at for d in domains), today)
     # A page's applications were mostly sent on a few days: count each day's wait once.
     waits = {}
-    # get_status_display() flattens the field's choices on every call; a page shows ~200 of them.
-    status_names = dict(DomainStatus.choices)
-    for s in similar_pool:
-        s.status_name = status_names.get(s.status, s.status)
     rows = []
     for d in domains:
         spellings = variants[d.pk] | {d.label}
@@ -158,8 +154,6 @@ def queue_rows(domains, *, flag_overdue, today=None):
             waits[submitted_on] = calendar.workdays_between(submitted_on, today)
         waited = waits[submitted_on]
         others_here = [o for o in others.get(d.unit_id, []) if o.pk != d.pk][:OTHERS_PER_ROW]
-        for o in others_here:
-            o.status_name = status_names.get(o.status, o.status)
         rows.append(
             {
                 "domain": d,

@@ -400,9 +400,7 @@ def _row(reviewer, domain):
     return row_of(reviewer.get(OFFICE_QUEUE).content.decode(), domain)
 
 
-def test_a_kept_row_is_drawn_again_when_anything_it_shows_changes(
-    client_for, office_user, unit, other_unit, today_is
-):
+def test_a_kept_row_is_drawn_again_when_anything_it_shows_changes(client_for, office_user, unit, other_unit, today_is):
     from conac.models import WorkdayException
 
     today_is(datetime.date(2026, 12, 4))  # a Friday
