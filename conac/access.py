@@ -15,11 +15,13 @@ The Django admin carries its own staff/superuser checks; only the second step is
 required here.
 """
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 from . import two_factor
@@ -159,10 +161,17 @@ UNIT_KIND_ITEMS = {"badges:website-apply": {"organ"}, "badges:badge-apply": {"in
 
 
 def menu_for(user):
-    """The role's menu as [(menu, [(label, url), ...]), ...], features that exist only."""
+    """The role's menu as ((menu, ((label, url), ...)), ...), features that exist only."""
+    role = getattr(user, "role", None)
+    unit_kind = getattr(getattr(user, "unit", None), "kind", None) if role == "unit" else None
+    return _menu(role, unit_kind, get_script_prefix(), get_urlconf())
+
+
+@lru_cache(maxsize=64)
+def _menu(role, unit_kind, script_prefix, urlconf):
+    """Built once per process for each role (and kind of unit): the URLs do not change."""
     groups = []
-    unit_kind = getattr(getattr(user, "unit", None), "kind", None) if getattr(user, "role", None) == "unit" else None
-    for menu, item, url_name in MENUS.get(getattr(user, "role", None), []):
+    for menu, item, url_name in MENUS.get(role, []):
         if unit_kind and url_name in UNIT_KIND_ITEMS and unit_kind not in UNIT_KIND_ITEMS[url_name]:
             continue
         try:
@@ -174,7 +183,7 @@ def menu_for(user):
             groups[-1][1].append((item, url))
         else:
             groups.append((key, [(item, url)]))
-    return groups
+    return tuple((key, tuple(items)) for key, items in groups)
 
 
 def menu(request):

@@ -5,8 +5,9 @@ list of a million domains that scan is most of the page's time. ``BoundedPaginat
 at most ``exact_limit`` + 1 rows (``SELECT COUNT(*) FROM (… LIMIT n)``, which stops early);
 when there are more, it takes the planner's estimate of the result (PostgreSQL's ``EXPLAIN``,
 no rows read) and says so: ``page.paginator.approximate`` is true and the page shows
-“约 1,000,000 条”. Either way a page costs the same one or two count queries, whatever the
-size of the table.
+“约 1,000,000 条”. On PostgreSQL the estimate is asked first, and when it is over ten times the
+bound it is used at once, without the bounded count. Either way a page costs the same two
+count queries (one on SQLite), whatever the size of the table.
 
 A page number past the real end of an estimated result is an empty page (no error); the
 estimate only ever decides how many page links there are.
@@ -19,6 +20,9 @@ from django.db import connections
 from django.utils.functional import cached_property
 
 EXACT_LIMIT = 10_000
+# An estimate over ten times the bound is taken as it is: planner estimates of these lists are
+# within a small factor of the truth, so the result is past the bound either way.
+TRUST_ESTIMATE_ABOVE = 10
 
 
 class BoundedPaginator(Paginator):
@@ -32,11 +36,21 @@ class BoundedPaginator(Paginator):
         queryset = self.object_list
         if not hasattr(queryset, "query"):
             return len(queryset)
+        if queryset.query.is_empty():  # .none(): no SQL to estimate or count
+            return 0
+        estimate = None
+        if connections[queryset.db].vendor == "postgresql":
+            # The planner's figure first (no rows read): far past the bound, even counting up to
+            # the bound (10,000 index entries, about 1 ms of the database's CPU) is not needed.
+            estimate = estimated_count(queryset)
+            if estimate > self.exact_limit * TRUST_ESTIMATE_ABOVE:
+                self.approximate = True
+                return estimate
         bounded = queryset.order_by()[: self.exact_limit + 1].count()
         if bounded <= self.exact_limit:
             return bounded
         self.approximate = True
-        return max(self.exact_limit + 1, estimated_count(queryset))
+        return max(self.exact_limit + 1, estimated_count(queryset) if estimate is None else estimate)
 
     @property
     def count_text(self):

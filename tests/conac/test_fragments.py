@@ -66,3 +66,27 @@ def test_the_search_page_shows_the_values_searched_for(client_for, office_user):
         assert f'name="domain" value="{term}"' in text
     text = client.get(SEARCH, {"expires_from": "2026-02-30"}).content.decode()
     assert "is-invalid" in text and "form-error-summary" in text
+
+
+def test_a_kept_search_row_shows_each_change_of_what_it_shows(client_for, office_user, unit):
+    from registry.models import Domain, DomainStatus
+    from tests import factories
+
+    domain = factories.make_domain(unit, "海淀保留行", status=DomainStatus.ACTIVE)
+    client = client_for(office_user)
+
+    def row():
+        text = client.get(SEARCH, {"domain": "海淀保留行"}).content.decode()
+        start = text.index(f'value="{domain.public_id}"')
+        return text[start : text.index("</tr>", start)]
+
+    assert "海淀区测试局" in row() and "注册成功" in row()
+    Domain.objects.filter(pk=domain.pk).update(status=DomainStatus.EXPIRED)  # in bulk, no signal
+    assert "已过期" in row()
+    unit.name = "海淀区改名测试局"
+    unit.save()
+    assert "海淀区改名测试局" in row()
+    office = unit.office
+    office.name = "北京市海淀区委编办（改）"
+    office.save()
+    assert "北京市海淀区委编办（改）" in row()
