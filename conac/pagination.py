@@ -26,10 +26,15 @@ TRUST_ESTIMATE_ABOVE = 10
 
 
 class BoundedPaginator(Paginator):
-    def __init__(self, object_list, per_page, *, exact_limit=None, **kwargs):
+    """``kept``: a ``conac.hotcache.VersionedTable`` dropped when the listed rows change (e.g.
+    ``registry.domains.freshness.COUNTS``): each count is then asked once per process and kept
+    until then, under the count's own SQL and parameters."""
+
+    def __init__(self, object_list, per_page, *, exact_limit=None, kept=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.exact_limit = EXACT_LIMIT if exact_limit is None else exact_limit
         self.approximate = False
+        self.kept = kept
 
     @cached_property
     def count(self):
@@ -38,19 +43,27 @@ class BoundedPaginator(Paginator):
             return len(queryset)
         if queryset.query.is_empty():  # .none(): no SQL to estimate or count
             return 0
+        if self.kept is None:
+            count, self.approximate = self._count(queryset)
+            return count
+        sql, params = queryset.order_by().query.sql_with_params()
+        key = (queryset.db, self.exact_limit, sql, repr(params))
+        count, self.approximate = self.kept.get(key, lambda: self._count(queryset))
+        return count
+
+    def _count(self, queryset):
+        """(count, approximate)."""
         estimate = None
         if connections[queryset.db].vendor == "postgresql":
             # The planner's figure first (no rows read): far past the bound, even counting up to
             # the bound (10,000 index entries, about 1 ms of the database's CPU) is not needed.
             estimate = estimated_count(queryset)
             if estimate > self.exact_limit * TRUST_ESTIMATE_ABOVE:
-                self.approximate = True
-                return estimate
+                return estimate, True
         bounded = queryset.order_by()[: self.exact_limit + 1].count()
         if bounded <= self.exact_limit:
-            return bounded
-        self.approximate = True
-        return max(self.exact_limit + 1, estimated_count(queryset) if estimate is None else estimate)
+            return bounded, False
+        return max(self.exact_limit + 1, estimated_count(queryset) if estimate is None else estimate), True
 
     @property
     def count_text(self):

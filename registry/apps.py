@@ -17,7 +17,7 @@ class RegistryConfig(AppConfig):
 
         todo.register()
 
-        # The review queues' rendered rows are dropped when anything they show changes.
-        from .domains import queue_cells
+        # What the staff pages keep of domains is dropped when anything it shows changes.
+        from .domains import freshness
 
-        queue_cells.connect()
+        freshness.connect()

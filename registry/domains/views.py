@@ -20,7 +20,7 @@ from conac.pagination import BoundedPaginator
 from review import services as review
 from review.models import CommonReason, Tier
 
-from . import progress, queue_cells
+from . import freshness, progress, queue_cells
 from . import queries as domain_queries
 from . import services as domain_services
 from .forms import DeleteDomainsForm, DomainApplicationForm, DomainSearchForm, ReviewDecisionForm
@@ -187,7 +187,7 @@ def conac_queue(request):
 def _queue(request, *, title, flag_overdue, form=None):
     pending = review.queue_for(Domain.objects.all(), request.user)
     pending = pending.select_related("unit", "unit__region", "office").order_by("submitted_at", "id")
-    page = BoundedPaginator(pending, PER_PAGE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(pending, PER_PAGE, kept=freshness.COUNTS).get_page(request.GET.get("page"))
     tier = review.tier_of(request.user)
     rows = queue_cells.rows(page.object_list, tier=tier, flag_overdue=flag_overdue)
     return render(
@@ -273,7 +273,7 @@ def domain_search(request):
     # Counted up to a bound, then estimated (“约 N 条”): no scan of a million rows per page view.
     # Only the columns the table shows (a unit row has some thirty fields).
     domains = domains.select_related("unit", "office").only(*SEARCH_COLUMNS)
-    page = BoundedPaginator(domains, PER_PAGE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(domains, PER_PAGE, kept=freshness.COUNTS).get_page(request.GET.get("page"))
     return render(
         request,
         "registry/domain_search.html",

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conac import pagination
-from registry.domains import queries
+from registry.domains import freshness, queries
 from registry.models import Domain, DomainStatus, Office, Region
 from tests import factories
 
@@ -142,6 +142,7 @@ def test_a_large_result_is_counted_up_to_a_bound_then_estimated(monkeypatch, cli
     _fill(unit, 45)
     client = client_for(office_user)
     client.get(SEARCH)
+    freshness.changed()  # counts are kept until domains change: count again
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(SEARCH)
     text = response.content.decode()
@@ -168,6 +169,7 @@ def test_search_query_count_is_the_same_counted_or_estimated(monkeypatch, client
     client = client_for(office_user)
     _fill(unit, 3)
     client.get(SEARCH)
+    freshness.changed()  # counts are kept until domains change: count again
     with CaptureQueriesContext(connection) as exact:
         client.get(SEARCH)
     monkeypatch.setattr(pagination, "EXACT_LIMIT", 2)
@@ -216,3 +218,29 @@ def test_a_units_other_domains_are_counted_up_to_a_bound(monkeypatch, client_for
     page = client_for(office_user).get("/domains/review/office/").content.decode()
     row = next(r for r in page.split("<tr")[1:] if str(pending.public_id) in r)
     assert shown in row and ("以上" in shown) == ("以上" in row)
+
+
+# --- Kept counts ---------------------------------------------------------------------------------
+
+
+def test_a_count_is_kept_until_domains_change(client_for, office_user, unit, other_unit):
+    _fill(unit, 3)
+    client = client_for(office_user)
+
+    def count(**query):
+        return client.get(SEARCH, query).context["page"].paginator.count
+
+    assert count() == 3
+    with CaptureQueriesContext(connection) as again:
+        assert count() == 3
+    assert not [q for q in again.captured_queries if "COUNT(" in q["sql"].upper() or "EXPLAIN" in q["sql"]]
+
+    factories.make_domain(unit, "海淀计数新增", status=DomainStatus.ACTIVE)  # a save
+    assert count() == 4
+    Domain.objects.filter(label="海淀计数新增").update(status=DomainStatus.DELETED)  # in bulk
+    assert count(status="deleted") == 1 and count(status="active") == 3
+    factories.make_domain(other_unit, "海淀计数另一", status=DomainStatus.ACTIVE)
+    assert count(unit_name="改名") == 0
+    other_unit.name = "海淀区改名单位"  # a unit renamed: 单位名称 searches count again
+    other_unit.save()
+    assert count(unit_name="改名") == 1
