@@ -38,9 +38,13 @@ def changed(**kwargs):
     """Something shown with domains may have changed: drop the tables here now, elsewhere after commit."""
     for kept in _tables:
         kept.clear()
+    # After commit (at once outside a transaction): another process reloading before the change
+    # is visible would keep the old rows. One bump per change: a cache write, next to a row write.
+    transaction.on_commit(bump, robust=True)
+
+
+def bump():
     hotcache.bump(VERSION_KEY)
-    # And again after commit: another process may have reloaded an entry before the change was visible.
-    transaction.on_commit(lambda: hotcache.bump(VERSION_KEY), robust=True)
 
 
 def connect():

@@ -485,3 +485,22 @@ def test_conac_approval_tells_the_unit_to_pay_its_office(
     assert len(sms_outbox) == 1 and "请向北京市海淀区委编办缴纳" in sms_outbox[0]["body"]
     assert len(mailoutbox) == 1 and "请向北京市海淀区委编办缴纳域名注册费" in mailoutbox[0].body
     assert mailoutbox[0].subject == "域名“海淀测试局.政务”审核通过，请缴费"
+
+
+def test_a_change_made_by_another_process_reaches_the_kept_rows_within_the_interval(
+    client_for, office_user, unit, monkeypatch
+):
+    from conac import hotcache
+    from registry.domains import freshness
+
+    reviewer = client_for(office_user)
+    domain = factories.make_domain(unit, "海淀测试局")
+    assert "海淀区测试局" in _row(reviewer, domain)
+    # Another process renames the unit: here no signal, only the version it bumps after commit.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE registry_unit SET name = %s WHERE id = %s", ["海淀区别处改名局", unit.pk])
+    assert "海淀区测试局" in _row(reviewer, domain)  # still kept: nothing said it changed
+    freshness.bump()
+    clock = hotcache.time.monotonic() + freshness.CHECK_INTERVAL + 0.1
+    monkeypatch.setattr(hotcache.time, "monotonic", lambda: clock)
+    assert "海淀区别处改名局" in _row(reviewer, domain)
