@@ -140,6 +140,15 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=2 * 60 * 60)
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_REFRESH_SECONDS = env.int("SESSION_REFRESH_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Read from the shared cache when there is one (written to the database as well): no query for
+# the session on each page view. Per-process memory would let one process read a session another
+# has changed, so without CACHE_URL the database alone holds them.
+SESSION_ENGINE = env.str(
+    "SESSION_ENGINE",
+    default="django.contrib.sessions.backends.cached_db"
+    if env.str("CACHE_URL", default="")
+    else "django.contrib.sessions.backends.db",
+)
 
 # Repeated failed logins lock the account (username) for a while.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -20,13 +20,14 @@ PRINT = (
     "import json, django; from django.conf import settings as s; "
     "db = s.DATABASES['default']; print(json.dumps({'age': db['CONN_MAX_AGE'], 'health': db['CONN_HEALTH_CHECKS'], "
     "'pool': db.get('OPTIONS', {}).get('pool'), 'every': s.SESSION_SAVE_EVERY_REQUEST, "
-    "'refresh': s.SESSION_REFRESH_SECONDS, 'middleware': s.MIDDLEWARE}))"
+    "'refresh': s.SESSION_REFRESH_SECONDS, 'middleware': s.MIDDLEWARE, 'engine': s.SESSION_ENGINE}))"
 )
 
 
 def settings_with(**env):
     """conac.settings as a process with this environment would read them."""
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS"}}
+    ignored = {"DEBUG", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "CACHE_URL", "SESSION_ENGINE"}
+    clean = {k: v for k, v in os.environ.items() if k not in ignored}
     clean.update(
         {"DJANGO_SETTINGS_MODULE": "conac.settings", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "example.cn", **env}
     )
@@ -46,6 +47,13 @@ def test_production_keeps_database_connections_with_health_checks():
     production = settings_with(DEBUG="False", DATABASE_URL="postgres://u:p@db:5432/conac")
     assert production["age"] >= 60 and production["health"] is True
     assert production["pool"] is None
+
+
+def test_sessions_are_read_from_the_shared_cache_only_when_there_is_one():
+    shared = settings_with(DEBUG="False", CACHE_URL="redis://cache:6379/1")
+    assert shared["engine"] == "django.contrib.sessions.backends.cached_db"
+    # Per-process memory is not shared between processes: the database alone.
+    assert settings_with(DEBUG="False")["engine"] == "django.contrib.sessions.backends.db"
 
 
 def test_the_development_default_opens_a_connection_per_request():
