@@ -84,11 +84,11 @@ class VersionedTable:
                     self._entries.popitem(last=False)
         return value
 
-    def fill_many(self, keys, load_many):
-        """``load_many(keys)`` (a dict key → value) and remember its values, unless the table
-        was dropped meanwhile: one load for all of a page's misses."""
+    def fill_many(self, load_many):
+        """``load_many()`` (a dict key → value) and remember its values, unless the table was
+        dropped meanwhile: one load for all of a page's misses."""
         generation = self._generation
-        values = load_many(keys)
+        values = load_many()
         with self._lock:
             if generation == self._generation:
                 for key, value in values.items():

@@ -123,8 +123,6 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Django's, reading the user's office and unit with the user (registry/organisations/backends.py).
     "registry.organisations.backends.UserBackend",
-    # Sessions signed in before UserBackend existed keep working until they expire.
-    "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "registry.organisations.validators.ManualPasswordValidator"},

@@ -31,7 +31,7 @@ def rows(domains, *, tier, flag_overdue, today=None):
     missing = [d for d in domains if kept[d.pk] is hotcache.MISSING]
     if missing:
 
-        def render(_keys):
+        def render():
             computed = queries.queue_rows(missing, flag_overdue=flag_overdue, today=today)
             return {
                 keys[row["domain"].pk]: (
@@ -44,6 +44,6 @@ def rows(domains, *, tier, flag_overdue, today=None):
                 for row in computed
             }
 
-        fresh = _rows.fill_many([keys[d.pk] for d in missing], render)
+        fresh = _rows.fill_many(render)
         kept.update({d.pk: fresh[keys[d.pk]] for d in missing})
     return [{"domain": d, "cells": kept[d.pk][0], "overdue": kept[d.pk][1]} for d in domains]
